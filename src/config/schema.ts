@@ -1,0 +1,75 @@
+// The configuration schema: one TypeBox object is the source of the TypeScript type, the
+// defaults, the validation and the README's reference table.
+import { Type, type Static } from 'typebox';
+
+export const DEFAULT_PORT = 47321;
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** Name of a model in the store: a strict slug, so it can never traverse paths. */
+export const MODEL_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
+export const SHA256_PATTERN = '^[0-9a-f]{64}$';
+
+export const LocalModelSchema = Type.Object(
+  { path: Type.String({ minLength: 1, description: 'A GGUF file on this machine' }) },
+  { additionalProperties: false, title: 'local model' },
+);
+
+export const RemoteModelSchema = Type.Object(
+  {
+    name: Type.String({ pattern: MODEL_NAME_PATTERN, description: 'Store name (manifest key)' }),
+    sha256: Type.String({ pattern: SHA256_PATTERN, description: '64 lowercase hex characters' }),
+    source_url: Type.String({ pattern: '^https://', description: 'HTTPS only' }),
+    size_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    license: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false, title: 'store model' },
+);
+
+export const ModelConfigSchema = Type.Union([LocalModelSchema, RemoteModelSchema]);
+export type ModelConfig = Static<typeof ModelConfigSchema>;
+export type RemoteModelConfig = Static<typeof RemoteModelSchema>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'HTTP bind address' }),
+    port: Type.Integer({ default: DEFAULT_PORT, minimum: 0, maximum: 65535, description: 'HTTP port (0 picks a free one)' }),
+    model: Type.Optional(
+      Type.Union([LocalModelSchema, RemoteModelSchema], {
+        description: 'The model to serve: {path} or {name, sha256, source_url, size_bytes?, license?}. Absent: the built-in demo model',
+      }),
+    ),
+    models_home: Type.String({ default: '~/.inferd/models', minLength: 1, description: 'Root of the content-addressed model store' }),
+    auto_pull: Type.Boolean({ default: true, description: 'Download a configured model that is missing from the store' }),
+    ca_file: Type.Optional(Type.String({ minLength: 1, description: 'Extra PEM CA certificates trusted for model downloads' })),
+    threads: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads for generation. Default: 1 for the demo model, else the CPU count' }),
+    ),
+    n_ctx: Type.Integer({ default: 8192, minimum: 16, maximum: 1048576, description: 'Context size (tokens) per slot' }),
+    parallel: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'Requests generated at the same time (slots)' }),
+    queue_depth: Type.Integer({ default: 10, minimum: 0, maximum: 100000, description: 'Requests waiting for a slot before queue_full' }),
+    body_limit: Type.Integer({
+      default: MAX_FRAME_BYTES,
+      minimum: 1024,
+      maximum: 1024 * 1024 * 1024,
+      description: 'Largest accepted HTTP request body, bytes',
+    }),
+    drain_timeout_ms: Type.Integer({ default: 30000, minimum: 0, description: 'How long drain and reload wait for in-flight requests' }),
+    sse_heartbeat_ms: Type.Integer({ default: 15000, minimum: 100, description: 'Interval of the SSE `: ping` comment' }),
+    write_timeout_ms: Type.Integer({ default: 60000, minimum: 0, description: 'Drop a client that stops reading for this long (0: never)' }),
+    runtime_dir: Type.Optional(Type.String({ minLength: 1, description: 'Directory of admin.sock, infer.sock and inferd.lock' })),
+    admin_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of admin.sock' })),
+    infer_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of infer.sock' })),
+    unix_sockets: Type.Boolean({ default: true, description: 'Serve admin.sock and infer.sock' }),
+    strict_model: Type.Boolean({ default: false, description: 'OpenAI routes: 404 for a `model` other than the loaded one' }),
+    log_level: Type.Union(
+      LOG_LEVELS.map((l) => Type.Literal(l)),
+      { default: 'info', description: 'Log level of the JSON log on stderr' },
+    ),
+  },
+  { additionalProperties: false, $id: 'InferdConfig', title: 'inferd configuration' },
+);
+
+export type InferdConfig = Static<typeof ConfigSchema>;
+export type ConfigKey = keyof InferdConfig;
