@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `inferd` command. Each subcommand lives in its own file and registers itself here.
 import { Command } from 'commander';
+import { registerDemoModel } from './demo-model.js';
+import { registerServe } from './serve.js';
 
 const program = new Command();
 program
@@ -14,5 +16,7 @@ program
   });
 
 // Subcommand registrations (one line each).
+registerServe(program);
+registerDemoModel(program);
 
 await program.parseAsync(process.argv);

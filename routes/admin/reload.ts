@@ -1,0 +1,39 @@
+// POST /admin/reload: reload the model (optionally another file) without restarting the daemon.
+// The answer comes when the reload is over; progress is on /admin/status meanwhile.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { InferdError } from '../../src/errors.js';
+import { ErrorFrameSchema } from '../../src/protocol/v1.js';
+
+const ReloadBodySchema = Type.Object(
+  { path: Type.Optional(Type.String({ minLength: 1, description: 'A GGUF file to serve instead of the current model' })) },
+  { additionalProperties: false },
+);
+
+const adminReloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/admin/reload',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Reload the model; in-flight requests finish first (up to drain_timeout_ms)',
+        body: Type.Optional(ReloadBodySchema),
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), path: Type.String() }),
+          409: { description: 'Not ready (loading, reloading or draining)', content: { 'application/json': { schema: ErrorFrameSchema } } },
+          500: { description: 'The new model failed to load; the previous one serves again', content: { 'application/json': { schema: ErrorFrameSchema } } },
+        },
+      },
+    },
+    async (request) => {
+      const path = request.body?.path;
+      const outcome = await app.inferd.lifecycle.reload(path === undefined ? undefined : { path });
+      if (!outcome.ok) {
+        throw new InferdError('reload_failed', `reload failed: ${outcome.message ?? 'unknown error'}; still serving ${outcome.path}`);
+      }
+      return { status: 'ready' as const, path: outcome.path };
+    },
+  );
+};
+
+export default adminReloadRoutes;

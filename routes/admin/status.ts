@@ -1,0 +1,58 @@
+// GET /admin/status: the lifecycle stream. SSE for EventSource clients (with ids, retry,
+// Last-Event-ID replay and a heartbeat), chunked NDJSON for everyone else; the JSON of each
+// frame is byte-identical in both, and in admin.sock.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { streamFormat } from '../../src/http/negotiate.js';
+import { NDJSON_HEADERS } from '../../src/http/response-stream.js';
+import { SSE_HEADERS } from '../../src/protocol/sse.js';
+import { pumpStatus } from '../../src/protocol/status-pump.js';
+import { StreamPump } from '../../src/protocol/stream-pump.js';
+import { StatusFrameSchema } from '../../src/status/events.js';
+
+/** Browsers wait this long before reconnecting a dropped EventSource. */
+const SSE_RETRY_MS = 2000;
+
+const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/admin/status',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Follow the lifecycle: capabilities, then the current state, then every change',
+        description:
+          'SSE when the client accepts text/event-stream (each event `id: <n>` + `data: <StatusFrame>`; ' +
+          '`Last-Event-ID` replays missed events; `: ping` heartbeats), otherwise NDJSON, one StatusFrame per line. ' +
+          '`?format=sse|ndjson` overrides the Accept header. A client that falls 256 frames behind is disconnected.',
+        querystring: Type.Object({ format: Type.Optional(Type.Enum(['sse', 'ndjson'])) }),
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+        response: {
+          200: {
+            description: 'The stream',
+            content: {
+              'application/x-ndjson': { schema: StatusFrameSchema },
+              'text/event-stream': { schema: Type.String({ description: '`id: <n>` and `data: <StatusFrame JSON>` events' }) },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { lifecycle, config } = app.inferd;
+      const format = streamFormat(request.headers.accept, request.query.format);
+      const lastEventId = request.headers['last-event-id'];
+      const subscription = lifecycle.bus.subscribe(lastEventId === undefined ? {} : { lastEventId: Number(lastEventId) });
+      reply.hijack();
+      reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
+      const pump = new StreamPump(reply.raw, { writeTimeoutMs: config.write_timeout_ms });
+      const untrack = app.streams.track(pump);
+      try {
+        await pumpStatus(subscription, pump, { format, heartbeatMs: config.sse_heartbeat_ms, retryMs: SSE_RETRY_MS });
+      } finally {
+        untrack();
+      }
+    },
+  );
+};
+
+export default adminStatusRoutes;

@@ -1,0 +1,87 @@
+// The Fastify application, built from injected services. server.ts (the process) and the tests
+// build it the same way; only server.ts listens on a port and handles signals.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import type { InferdConfig } from './config/schema.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { StreamRegistry } from './http/stream-registry.js';
+import type { InferenceGate } from './inference/gate.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import type { Metrics } from './metrics/metrics.js';
+import { openapiDocument } from './http/openapi.js';
+import { validatorFor } from './protocol/validate.js';
+import swagger from '@fastify/swagger';
+import adminReloadRoutes from '../routes/admin/reload.js';
+import adminStatusRoutes from '../routes/admin/status.js';
+import healthRoutes from '../routes/health.js';
+import inferRoutes from '../routes/infer.js';
+import metricsRoutes from '../routes/metrics.js';
+import openapiRoutes from '../routes/openapi.js';
+
+export interface AppServices {
+  config: InferdConfig;
+  lifecycle: Lifecycle;
+  gate: InferenceGate;
+  metrics: Metrics;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    inferd: AppServices;
+    streams: StreamRegistry;
+  }
+}
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'] | undefined;
+  loggerInstance?: FastifyBaseLogger | undefined;
+}
+
+export async function buildApp(services: AppServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    bodyLimit: services.config.body_limit,
+    // Keep the default 503-on-closing, and never let an idle keep-alive socket hold close() up.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
+  app.setValidatorCompiler(({ schema }) => {
+    const validate = validatorFor(schema as never);
+    return (data: unknown) => {
+      const result = validate(data);
+      return result.ok ? { value: result.value } : { error: result.issues as unknown as FastifySchemaValidationError[] };
+    };
+  });
+
+  // `curl -d '{...}'` sends form encoding by default; read any body as JSON rather than
+  // answering 415 to the most common first try.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.decorate('inferd', services);
+  app.decorate('streams', new StreamRegistry());
+  installErrorHandling(app);
+  // Open streams (token streams, admin streams) would keep server.close() waiting forever.
+  app.addHook('preClose', async () => {
+    app.streams.closeAll();
+  });
+
+  await app.register(swagger, openapiDocument);
+  await app.register(healthRoutes);
+  await app.register(inferRoutes);
+  await app.register(adminStatusRoutes);
+  await app.register(adminReloadRoutes);
+  await app.register(metricsRoutes);
+  await app.register(openapiRoutes);
+  return app;
+}

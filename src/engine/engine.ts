@@ -1,0 +1,84 @@
+// The Engine interface: what transports and the lifecycle may ask of a loaded model. Only the
+// implementation in llama-engine.ts talks to node-llama-cpp.
+import type { CapabilitiesEvent } from '../status/events.js';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+/** A conversation (rendered with the model's own chat template) or raw text. */
+export type Prompt = { kind: 'chat'; messages: readonly ChatMessage[] } | { kind: 'text'; text: string };
+
+/** Constrains what the model may emit. */
+export type OutputConstraint =
+  | { kind: 'gbnf'; grammar: string }
+  | { kind: 'json_schema'; schema: Record<string, unknown> }
+  | { kind: 'json' };
+
+export interface GenerateRequest {
+  prompt: Prompt;
+  /** 0 generates nothing and ends with `length`. */
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  /** 0 disables top-k. */
+  topK: number;
+  /** Same seed, same options, same prompt: same text. */
+  seed?: number | undefined;
+  constraint?: OutputConstraint | undefined;
+  /** Stop sequences: generation ends before any of them would appear in the text. */
+  stop?: readonly string[] | undefined;
+  /** Generation stops within one token of an abort. */
+  signal?: AbortSignal | undefined;
+  /** Called with each piece of text as it is generated. */
+  onText?: ((text: string) => void) | undefined;
+}
+
+/**
+ * `end`: the model ended its turn; `stop`: a stop sequence matched; `length`: max tokens or the
+ * context ran out; `cancelled`: the signal aborted.
+ */
+export type EngineStopReason = 'end' | 'stop' | 'length' | 'cancelled';
+
+export interface GenerateResult {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  stopReason: EngineStopReason;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+export interface EngineInfo {
+  /** Absolute path of the GGUF file. */
+  modelPath: string;
+  /** `general.name` of the model, else the file name. */
+  modelName: string;
+  sizeBytes: number;
+  nCtx: number;
+  parallel: number;
+  threads: number;
+  trainContextSize: number;
+  embeddingSize: number;
+  /** Name of the chat template in use (e.g. ChatML). */
+  chatTemplate: string;
+}
+
+export type EngineCapabilities = Omit<CapabilitiesEvent, 'status'>;
+
+export interface Engine {
+  readonly info: EngineInfo;
+  readonly capabilities: EngineCapabilities;
+  /** Tokens the prompt takes once rendered (what usage.prompt_tokens will report). */
+  countPromptTokens(prompt: Prompt): number;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbedResult>;
+  /** Frees the model and its contexts. Requests still running fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,262 @@
+// The node-llama-cpp implementation of Engine. One model, one context with `parallel`
+// sequences; each generation borrows a sequence and gives it back.
+import { basename } from 'node:path';
+import {
+  LlamaCompletion,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaGrammar,
+  type LlamaModel,
+  type LlamaText,
+  type Token,
+} from 'node-llama-cpp';
+import { InferdError } from '../errors.js';
+import type { LoadPhase } from '../status/events.js';
+import type {
+  ChatMessage,
+  Engine,
+  EngineCapabilities,
+  EngineInfo,
+  EngineStopReason,
+  EmbedResult,
+  GenerateRequest,
+  GenerateResult,
+  OutputConstraint,
+  Prompt,
+} from './engine.js';
+import { checkGgufFile } from './gguf-check.js';
+import { acceleratorOf } from './llama-runtime.js';
+import { SequencePool } from './sequence-pool.js';
+
+export interface LlamaEngineOptions {
+  llama: Llama;
+  modelPath: string;
+  nCtx: number;
+  parallel: number;
+  threads: number;
+  /** Called before each loading step, for the lifecycle's `mmap` and `kv_cache` frames. */
+  onPhase?: ((phase: LoadPhase) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export class LlamaEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly capabilities: EngineCapabilities;
+  readonly #llama: Llama;
+  readonly #model: LlamaModel;
+  readonly #context: LlamaContext;
+  readonly #wrapper: ChatWrapper;
+  readonly #sequences: SequencePool<LlamaContextSequence>;
+  readonly #bos: Token | null;
+  #embedding: Promise<LlamaEmbeddingContext> | null = null;
+  #closed = false;
+
+  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo) {
+    this.#llama = llama;
+    this.#model = model;
+    this.#context = context;
+    this.#wrapper = resolveChatWrapper(model);
+    this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
+    this.#bos = beginningToken(model);
+    this.info = { ...info, chatTemplate: this.#wrapper.wrapperName };
+    this.capabilities = {
+      backend: info.modelName,
+      wire_version: 1,
+      v2: false,
+      vision: false,
+      audio: false,
+      tools: false,
+      thinking: false,
+      embed: true,
+      accelerator: acceleratorOf(llama),
+      gpu_layers: model.gpuLayers,
+      model: info.modelPath,
+      n_ctx: info.nCtx,
+    };
+  }
+
+  /** Validates the file, then loads it. A bad file is `model_invalid` and never reaches llama.cpp. */
+  static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
+    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal } = options;
+    const summary = await checkGgufFile(modelPath);
+    onPhase?.({ phase: 'mmap', path: modelPath });
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath, loadSignal: signal });
+    } catch (err) {
+      throw new InferdError('model_load_failed', `llama.cpp could not load ${modelPath}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      onPhase?.({ phase: 'kv_cache', n_ctx: nCtx });
+      const context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+      return new LlamaEngine(llama, model, context, {
+        modelPath,
+        modelName: summary.name ?? basename(modelPath).replace(/\.gguf$/i, ''),
+        sizeBytes: summary.sizeBytes,
+        nCtx: context.contextSize,
+        parallel,
+        threads,
+        trainContextSize: model.trainContextSize,
+        embeddingSize: model.embeddingVectorSize,
+        chatTemplate: '',
+      });
+    } catch (err) {
+      await model.dispose();
+      throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  countPromptTokens(prompt: Prompt): number {
+    return this.#promptTokens(prompt).length + (this.#bos === null ? 0 : 1);
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.#assertOpen();
+    const { tokens, triggers } = this.#render(request.prompt);
+    const promptTokens = tokens.length + (this.#bos === null ? 0 : 1);
+    if (promptTokens >= this.info.nCtx) {
+      throw new InferdError(
+        'invalid_request',
+        `invalid request: the prompt is ${promptTokens} tokens but the context holds ${this.info.nCtx}`,
+      );
+    }
+    if (request.maxTokens === 0) return { text: '', promptTokens, completionTokens: 0, stopReason: 'length' };
+    const grammar = request.constraint ? await this.#grammar(request.constraint) : undefined;
+    if (request.signal?.aborted) return { text: '', promptTokens, completionTokens: 0, stopReason: 'cancelled' };
+
+    const sequence = await this.#sequences.take(request.signal);
+    const completion = new LlamaCompletion({ contextSequence: sequence });
+    let completionTokens = 0;
+    let emitted = '';
+    const onText = (text: string) => {
+      emitted += text;
+      request.onText?.(text);
+    };
+    try {
+      const result = await completion.generateCompletionWithMeta(tokens, {
+        maxTokens: request.maxTokens,
+        temperature: request.temperature,
+        topP: request.topP,
+        topK: request.topK,
+        seed: request.seed,
+        grammar,
+        customStopTriggers: [...triggers, ...(request.stop ?? []).filter((s) => s.length > 0)],
+        // Generation stops at the end of the context instead of silently dropping the prompt's start.
+        disableContextShift: true,
+        signal: request.signal,
+        stopOnAbortSignal: true,
+        onToken: (generated) => {
+          completionTokens += generated.length;
+        },
+        onTextChunk: onText,
+      });
+      // The stream regulator can hold back text that looked like the start of a stop trigger;
+      // hand it out so the pieces always add up to the whole text.
+      if (result.response.length > emitted.length && result.response.startsWith(emitted)) {
+        onText(result.response.slice(emitted.length));
+      }
+      return { text: emitted, promptTokens, completionTokens, stopReason: stopReasonOf(result.metadata.stopReason, request) };
+    } catch (err) {
+      if (request.signal?.aborted) return { text: emitted, promptTokens, completionTokens, stopReason: 'cancelled' };
+      throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      completion.dispose({ disposeSequence: false });
+      this.#sequences.give(sequence);
+    }
+  }
+
+  async embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
+    this.#assertOpen();
+    const contextSize = Math.min(this.info.nCtx, this.info.trainContextSize);
+    this.#embedding ??= this.#model.createEmbeddingContext({ contextSize, threads: this.info.threads });
+    const context = await this.#embedding;
+    const vectors: number[][] = [];
+    let promptTokens = 0;
+    for (const input of inputs) {
+      if (signal?.aborted) throw signal.reason;
+      const tokens = this.#model.tokenize(input);
+      if (tokens.length > contextSize) {
+        throw new InferdError('invalid_request', `invalid request: input is ${tokens.length} tokens; embeddings take at most ${contextSize}`);
+      }
+      promptTokens += tokens.length;
+      const embedding = await context.getEmbeddingFor(tokens);
+      vectors.push([...embedding.vector]);
+    }
+    return { vectors, promptTokens };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sequences.close(new InferdError('backend_unavailable', 'the model was unloaded'));
+    if (this.#embedding) await (await this.#embedding.catch(() => null))?.dispose();
+    await this.#context.dispose();
+    await this.#model.dispose();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InferdError('backend_unavailable', 'the model is not loaded');
+  }
+
+  #render(prompt: Prompt): { tokens: Token[]; triggers: LlamaText[] } {
+    if (prompt.kind === 'text') return { tokens: this.#promptTokens(prompt), triggers: [] };
+    const state = this.#wrapper.generateContextState({ chatHistory: chatHistoryOf(prompt.messages) });
+    return { tokens: this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
+  }
+
+  /** Prompt tokens without the BOS that LlamaCompletion adds itself. */
+  #promptTokens(prompt: Prompt): Token[] {
+    if (prompt.kind === 'text') return this.#model.tokenize(prompt.text, false, 'trimLeadingSpace');
+    const state = this.#wrapper.generateContextState({ chatHistory: chatHistoryOf(prompt.messages) });
+    return this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace'));
+  }
+
+  #stripBos(tokens: Token[]): Token[] {
+    return this.#bos !== null && tokens[0] === this.#bos ? tokens.slice(1) : tokens;
+  }
+
+  async #grammar(constraint: OutputConstraint): Promise<LlamaGrammar> {
+    try {
+      if (constraint.kind === 'gbnf') return await this.#llama.createGrammar({ grammar: constraint.grammar });
+      if (constraint.kind === 'json') return await this.#llama.getGrammarFor('json');
+      return await this.#llama.createGrammarForJsonSchema(constraint.schema as never);
+    } catch (err) {
+      throw new InferdError('invalid_request', `invalid request: grammar rejected: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function stopReasonOf(reason: string, request: GenerateRequest): EngineStopReason {
+  if (reason === 'abort') return 'cancelled';
+  if (reason === 'maxTokens') return 'length';
+  if (reason === 'customStopTrigger' && (request.stop?.length ?? 0) > 0) return 'stop';
+  if (request.signal?.aborted) return 'cancelled';
+  return 'end';
+}
+
+/** v1 and OpenAI messages as node-llama-cpp chat history, ending with an open model turn. */
+function chatHistoryOf(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') history.push({ type: 'system', text: message.content });
+    else if (message.role === 'user') history.push({ type: 'user', text: message.content });
+    else history.push({ type: 'model', response: [message.content] });
+  }
+  history.push({ type: 'model', response: [] });
+  return history;
+}
+
+/** The token LlamaCompletion puts in front of every input (mirrors its own rule). */
+function beginningToken(model: LlamaModel): Token | null {
+  const type = model.vocabularyType;
+  if (type === 'rwkv' || type === 'ugm') return null;
+  if (type === 'wpm') return model.tokens.bos;
+  return model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+}

@@ -1,0 +1,46 @@
+// A pool of context sequences. Admission already bounds concurrency, but the engine does not
+// rely on that: a caller that finds every sequence busy waits for one (or for its abort).
+import { InferdError } from '../errors.js';
+
+export class SequencePool<T> {
+  readonly #free: T[];
+  readonly #waiting: Array<{ resolve: (item: T) => void; reject: (err: unknown) => void }> = [];
+  #closedWith: InferdError | null = null;
+
+  constructor(items: T[]) {
+    this.#free = [...items];
+  }
+
+  take(signal?: AbortSignal): Promise<T> {
+    if (this.#closedWith) return Promise.reject(this.#closedWith);
+    const item = this.#free.pop();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise<T>((resolve, reject) => {
+      const waiter = {
+        resolve: (got: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(got);
+        },
+        reject,
+      };
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  give(item: T): void {
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter.resolve(item);
+    else this.#free.push(item);
+  }
+
+  close(reason: InferdError): void {
+    this.#closedWith = reason;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(reason);
+  }
+}

@@ -1,0 +1,69 @@
+// The one place where errors become HTTP responses. Native routes answer with the v1 error
+// frame, /v1/* with the OpenAI error object; the status and Retry-After come from the error
+// catalogue. Handlers only throw.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InferdError, toInferdError } from '../errors.js';
+import { MAX_FRAME_BYTES } from '../protocol/ndjson.js';
+import { errorFrame } from '../protocol/v1.js';
+import { describeIssues, type ValidationIssue } from '../protocol/validate.js';
+
+/** Turns Fastify's own errors (validation, body parsing, limits) into catalogue errors. */
+export function classify(err: unknown): InferdError {
+  if (err instanceof InferdError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: ValidationIssue[] };
+  if (Array.isArray(fe.validation)) {
+    return new InferdError('invalid_request', `invalid request: ${describeIssues(fe.validation)}`);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new InferdError('frame_too_large', `request body exceeds the ${bodyLimitText(fe)} limit`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new InferdError('invalid_request', `decode: ${fe.message ?? 'invalid JSON'}`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new InferdError('invalid_request', `invalid request: ${fe.message ?? 'bad body'}`);
+  }
+  if (err instanceof SyntaxError) return new InferdError('invalid_request', `decode: ${err.message}`);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new InferdError('invalid_request', `invalid request: ${fe.message ?? 'bad request'}`);
+  }
+  return toInferdError(err);
+}
+
+function bodyLimitText(fe: Partial<FastifyError>): string {
+  const match = /(\d+)/.exec(fe.message ?? '');
+  return match ? `${match[1]} byte` : `${MAX_FRAME_BYTES} byte`;
+}
+
+export function isOpenAiRoute(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/');
+}
+
+/** The body for an error, shaped for the route family. */
+export function errorBody(request: FastifyRequest, err: InferdError): unknown {
+  if (isOpenAiRoute(request.url)) {
+    return { error: { message: err.message, type: err.openaiType, param: null, code: err.wireCode } };
+  }
+  const body = request.body as { id?: unknown } | undefined;
+  return errorFrame(typeof body?.id === 'string' ? body.id : '', err);
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: InferdError): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(request, err));
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((raw, request, reply) => {
+    const err = classify(raw);
+    if (err.status >= 500) request.log.error({ err: raw, code: err.code }, err.message);
+    else request.log.info({ code: err.code }, err.message);
+    // A 5xx message from an unexpected failure may carry internals; the log has the detail.
+    const shown = err.code === 'internal' && !(raw instanceof InferdError) ? new InferdError('internal', 'internal error') : err;
+    return sendError(request, reply, shown);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new InferdError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,60 @@
+// A streaming HTTP response that starts lazily: headers go out with the first frame, so a
+// failure before any output can still become a proper HTTP error status.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { NDJSON_CONTENT_TYPE, ndjsonLine } from '../protocol/ndjson.js';
+import { SSE_HEADERS, sseMessage } from '../protocol/sse.js';
+import type { StatusStreamFormat } from '../protocol/status-pump.js';
+import { StreamPump } from '../protocol/stream-pump.js';
+
+export const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': NDJSON_CONTENT_TYPE,
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
+
+export interface ResponseStream {
+  readonly started: boolean;
+  /** Aborts when the client is gone (closed, or stopped reading past the write timeout). */
+  readonly signal: AbortSignal | undefined;
+  /** Writes one frame (JSON text), starting the response if needed. Never throws. */
+  frame(json: string): void;
+  /** Writes the last frame and ends the response. Never throws. */
+  finish(json: string): Promise<void>;
+}
+
+const ignore = (): void => {};
+
+export function startStream(app: FastifyInstance, reply: FastifyReply, format: StatusStreamFormat, writeTimeoutMs: number): ResponseStream {
+  let pump: StreamPump | null = null;
+  let untrack = ignore;
+  const encode = format === 'sse' ? (json: string) => sseMessage(json) : (json: string) => ndjsonLine(json);
+  const begin = (): StreamPump => {
+    reply.hijack();
+    reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
+    pump = new StreamPump(reply.raw, { writeTimeoutMs });
+    untrack = app.streams.track(pump);
+    return pump;
+  };
+  return {
+    get started() {
+      return pump !== null;
+    },
+    get signal() {
+      return pump?.signal;
+    },
+    frame(json) {
+      // Not awaited: tokens arrive from a synchronous callback. A reader that stops reading
+      // is cut off by the pump's write timeout, which also cancels the generation.
+      (pump ?? begin()).write(encode(json)).catch(ignore);
+    },
+    async finish(json) {
+      try {
+        await (pump ?? begin()).end(encode(json));
+      } catch {
+        // The client is gone; the request was cancelled with it.
+      } finally {
+        untrack();
+      }
+    },
+  };
+}
