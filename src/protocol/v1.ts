@@ -46,7 +46,6 @@ export const V1RequestSchema = Type.Object(
     ),
   },
   {
-    $id: 'V1Request',
     title: 'V1Request',
     description: 'Protocol v1 request. Unknown fields are ignored.',
     examples: [{ id: 'a', messages: [{ role: 'user', content: 'hello' }], max_tokens: 64 }],
@@ -68,7 +67,7 @@ export type Usage = Static<typeof UsageSchema>;
 
 export const TokenFrameSchema = Type.Object(
   { type: Type.Literal('token'), id: Type.String(), content: Type.String() },
-  { $id: 'TokenFrame', title: 'TokenFrame' },
+  { title: 'TokenFrame' },
 );
 export const DoneFrameSchema = Type.Object(
   {
@@ -79,7 +78,7 @@ export const DoneFrameSchema = Type.Object(
     stop_reason: StopReasonSchema,
     backend: Type.String({ description: 'Diagnostic only' }),
   },
-  { $id: 'DoneFrame', title: 'DoneFrame' },
+  { title: 'DoneFrame' },
 );
 export const ErrorFrameSchema = Type.Object(
   {
@@ -88,12 +87,9 @@ export const ErrorFrameSchema = Type.Object(
     code: Type.Enum(['queue_full', 'backend_unavailable', 'invalid_request', 'frame_too_large', 'internal', 'unauthorized', 'not_found']),
     message: Type.String(),
   },
-  { $id: 'ErrorFrame', title: 'ErrorFrame' },
+  { title: 'ErrorFrame' },
 );
-export const V1FrameSchema = Type.Union([TokenFrameSchema, DoneFrameSchema, ErrorFrameSchema], {
-  $id: 'V1Frame',
-  title: 'V1Frame',
-});
+export const V1FrameSchema = Type.Union([TokenFrameSchema, DoneFrameSchema, ErrorFrameSchema], { title: 'V1Frame' });
 
 export type TokenFrame = Static<typeof TokenFrameSchema>;
 export type DoneFrame = Static<typeof DoneFrameSchema>;

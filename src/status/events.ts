@@ -77,7 +77,7 @@ export const StatusEventSchema = Type.Union(
     simple('draining'),
     simple('failed', { message: Type.String({ description: 'Why bring-up failed; the process exits next' }) }),
   ],
-  { $id: 'StatusEvent', title: 'StatusEvent' },
+  { title: 'StatusEvent' },
 );
 
 /**
@@ -115,7 +115,7 @@ export const StatusFrameSchema = Type.Union(
       { title: `frame ${String((member as { title?: string }).title ?? '')}`.trim() },
     ),
   ),
-  { $id: 'StatusFrame', title: 'StatusFrame', description: 'One line of /admin/status and admin.sock' },
+  { title: 'StatusFrame', description: 'One line of /admin/status and admin.sock' },
 );
 
 /** The one renderer of admin frames. Every transport writes exactly these bytes (plus framing). */
