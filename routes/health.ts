@@ -1,7 +1,6 @@
 // Liveness and readiness, for curl, load balancers and service managers.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { StatusFrameSchema } from '../src/status/events.js';
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -23,8 +22,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['health'],
         summary: 'Readiness: 200 once the model is loaded, else 503 with the current status frame',
         response: {
-          200: { description: 'Ready', content: { 'application/json': { schema: StatusFrameSchema } } },
-          503: { description: 'Not ready (Retry-After while loading)', content: { 'application/json': { schema: StatusFrameSchema } } },
+          200: { description: 'Ready', content: { 'application/json': { schema: Type.Ref('StatusFrame') } } },
+          503: { description: 'Not ready (Retry-After while loading)', content: { 'application/json': { schema: Type.Ref('StatusFrame') } } },
         },
       },
     },

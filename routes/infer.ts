@@ -7,7 +7,7 @@ import { InferdError } from '../src/errors.js';
 import { streamFormat } from '../src/http/negotiate.js';
 import { startStream } from '../src/http/response-stream.js';
 import { runV1 } from '../src/inference/v1-run.js';
-import { DoneFrameSchema, ErrorFrameSchema, V1FrameSchema, V1RequestSchema, resolveV1Request, type V1Frame } from '../src/protocol/v1.js';
+import { V1RequestSchema, resolveV1Request, type V1Frame } from '../src/protocol/v1.js';
 
 const inferRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -25,13 +25,13 @@ const inferRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: {
             description: 'The frames',
             content: {
-              'application/x-ndjson': { schema: V1FrameSchema },
+              'application/x-ndjson': { schema: Type.Ref('V1Frame') },
               'text/event-stream': { schema: Type.String({ description: '`data: <V1Frame JSON>` events' }) },
-              'application/json': { schema: DoneFrameSchema },
+              'application/json': { schema: Type.Ref('DoneFrame') },
             },
           },
-          '4xx': { description: 'invalid_request, frame_too_large or queue_full', content: { 'application/json': { schema: ErrorFrameSchema } } },
-          '5xx': { description: 'backend_unavailable or internal', content: { 'application/json': { schema: ErrorFrameSchema } } },
+          '4xx': { description: 'invalid_request, frame_too_large or queue_full', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
+          '5xx': { description: 'backend_unavailable or internal', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
         },
       },
     },

@@ -9,7 +9,7 @@ import { StreamRegistry } from './http/stream-registry.js';
 import type { InferenceGate } from './inference/gate.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
 import type { Metrics } from './metrics/metrics.js';
-import { openapiDocument } from './http/openapi.js';
+import { SHARED_SCHEMAS, openapiDocument } from './http/openapi.js';
 import { validatorFor } from './protocol/validate.js';
 import swagger from '@fastify/swagger';
 import adminReloadRoutes from '../routes/admin/reload.js';
@@ -77,6 +77,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   });
 
   await app.register(swagger, openapiDocument);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(healthRoutes);
   await app.register(inferRoutes);
   await app.register(adminStatusRoutes);

@@ -3,7 +3,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { InferdError } from '../../src/errors.js';
-import { ErrorFrameSchema } from '../../src/protocol/v1.js';
 
 const ReloadBodySchema = Type.Object(
   { path: Type.Optional(Type.String({ minLength: 1, description: 'A GGUF file to serve instead of the current model' })) },
@@ -20,8 +19,8 @@ const adminReloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Optional(ReloadBodySchema),
         response: {
           200: Type.Object({ status: Type.Literal('ready'), path: Type.String() }),
-          409: { description: 'Not ready (loading, reloading or draining)', content: { 'application/json': { schema: ErrorFrameSchema } } },
-          500: { description: 'The new model failed to load; the previous one serves again', content: { 'application/json': { schema: ErrorFrameSchema } } },
+          409: { description: 'Not ready (loading, reloading or draining)', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
+          500: { description: 'The new model failed to load; the previous one serves again', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
         },
       },
     },

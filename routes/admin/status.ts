@@ -8,7 +8,6 @@ import { NDJSON_HEADERS } from '../../src/http/response-stream.js';
 import { SSE_HEADERS } from '../../src/protocol/sse.js';
 import { pumpStatus } from '../../src/protocol/status-pump.js';
 import { StreamPump } from '../../src/protocol/stream-pump.js';
-import { StatusFrameSchema } from '../../src/status/events.js';
 
 /** Browsers wait this long before reconnecting a dropped EventSource. */
 const SSE_RETRY_MS = 2000;
@@ -30,7 +29,7 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: {
             description: 'The stream',
             content: {
-              'application/x-ndjson': { schema: StatusFrameSchema },
+              'application/x-ndjson': { schema: Type.Ref('StatusFrame') },
               'text/event-stream': { schema: Type.String({ description: '`id: <n>` and `data: <StatusFrame JSON>` events' }) },
             },
           },

@@ -2,8 +2,21 @@
 // @fastify/swagger; `npm run openapi` writes openapi.yaml and a test fails when it drifts.
 import { fileURLToPath } from 'node:url';
 import type { SwaggerOptions } from '@fastify/swagger';
+import type { TSchema } from 'typebox';
+import { DoneFrameSchema, ErrorFrameSchema, V1FrameSchema } from '../protocol/v1.js';
+import { StatusFrameSchema } from '../status/events.js';
+
+/** Schemas registered once and referenced by name (`Type.Ref('DoneFrame')`) from routes. */
+export const SHARED_SCHEMAS: ReadonlyArray<TSchema & { $id: string }> = [
+  { ...StatusFrameSchema, $id: 'StatusFrame' },
+  { ...V1FrameSchema, $id: 'V1Frame' },
+  { ...DoneFrameSchema, $id: 'DoneFrame' },
+  { ...ErrorFrameSchema, $id: 'ErrorFrame' },
+];
 
 export const openapiDocument: SwaggerOptions = {
+  // Components keep their $id as name, so the YAML says `#/components/schemas/DoneFrame`.
+  refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   openapi: {
     openapi: '3.1.0',
     info: {

@@ -1,0 +1,120 @@
+// The daemon as an object: every service wired together, listening, bringing the model up and
+// shutting down in order. server.ts adds the process concerns (signals, exit codes); tests use
+// this directly to run a real daemon on a real port inside the test process.
+import { resolve } from 'node:path';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { Admission } from './admission/admission.js';
+import { buildApp } from './app.js';
+import type { InferdConfig } from './config/schema.js';
+import { InferenceGate } from './inference/gate.js';
+import { Lifecycle, type LifecycleOptions } from './lifecycle/lifecycle.js';
+import { createModelSource, type ModelSource } from './lifecycle/model-source.js';
+import { Metrics } from './metrics/metrics.js';
+import { StatusBus } from './status/bus.js';
+
+export interface DaemonOptions {
+  log: FastifyBaseLogger;
+  /** Replaces how models are found and loaded (tests inject faults through this). */
+  source?: ModelSource;
+}
+
+export class Daemon {
+  readonly config: InferdConfig;
+  readonly app: FastifyInstance;
+  readonly lifecycle: Lifecycle;
+  readonly gate: InferenceGate;
+  readonly metrics: Metrics;
+  readonly log: FastifyBaseLogger;
+  readonly #source: ModelSource;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(config: InferdConfig, app: FastifyInstance, lifecycle: Lifecycle, gate: InferenceGate, metrics: Metrics, source: ModelSource, log: FastifyBaseLogger) {
+    this.config = config;
+    this.app = app;
+    this.lifecycle = lifecycle;
+    this.gate = gate;
+    this.metrics = metrics;
+    this.#source = source;
+    this.log = log;
+  }
+
+  static async create(config: InferdConfig, options: DaemonOptions): Promise<Daemon> {
+    const { log } = options;
+    const bus = new StatusBus();
+    const admission = new Admission({ slots: config.parallel, queueDepth: config.queue_depth });
+    const metrics = new Metrics();
+    const source = options.source ?? createModelSource(config, log);
+    const lifecycleOptions: LifecycleOptions = {
+      bus,
+      admission,
+      log,
+      drainTimeoutMs: config.drain_timeout_ms,
+      target: config.model,
+      acquire: source.acquire,
+      load: source.load,
+    };
+    const lifecycle = new Lifecycle(lifecycleOptions);
+    const gate = new InferenceGate(lifecycle, admission);
+    registerGauges(metrics, lifecycle, admission);
+    const app = await buildApp({ config, lifecycle, gate, metrics }, { loggerInstance: log });
+    return new Daemon(config, app, lifecycle, gate, metrics, source, log);
+  }
+
+  /** Listens on HTTP (before any model work, so /admin/status answers from the start). */
+  async listen(): Promise<string> {
+    return this.app.listen({ host: this.config.host, port: this.config.port });
+  }
+
+  get port(): number {
+    const address = this.app.server.address();
+    return typeof address === 'object' && address ? address.port : this.config.port;
+  }
+
+  /** Brings the model up; rejects (after publishing `failed`) when that fails. */
+  async start(): Promise<void> {
+    await this.lifecycle.start();
+  }
+
+  /**
+   * Graceful stop: `draining`, in-flight requests finish (up to drain_timeout_ms), then HTTP
+   * closes, the model unloads and admin streams get EOF. Safe to call more than once.
+   */
+  shutdown(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.lifecycle.drain();
+      await this.app.close();
+      await this.lifecycle.close();
+      await this.#source.close();
+    })();
+    return this.#stopping;
+  }
+}
+
+function registerGauges(metrics: Metrics, lifecycle: Lifecycle, admission: Admission): void {
+  metrics.addGauges(() => {
+    const stats = admission.stats();
+    const bus = lifecycle.bus.stats();
+    const engine = lifecycle.engine;
+    return [
+      { name: 'inferd_ready', help: '1 when the model is loaded and serving', value: lifecycle.state === 'ready' ? 1 : 0 },
+      { name: 'inferd_slots', help: 'Requests that can generate at once', value: stats.slots },
+      { name: 'inferd_queue_capacity', help: 'Requests that may wait for a slot', value: stats.queueDepth },
+      { name: 'inferd_requests_active', help: 'Requests holding a slot', value: stats.active },
+      { name: 'inferd_requests_queued', help: 'Requests waiting for a slot', value: stats.queued },
+      { name: 'inferd_queue_rejected_total', help: 'Requests refused with queue_full', value: stats.rejectedTotal },
+      { name: 'inferd_admin_subscribers', help: 'Open admin status streams', value: bus.subscribers },
+      { name: 'inferd_admin_lagged_total', help: 'Admin subscribers cut off for falling behind', value: bus.laggedDisconnects },
+      { name: 'inferd_status_events_total', help: 'Lifecycle events published', value: bus.published },
+      ...(engine
+        ? [
+            {
+              name: 'inferd_model_info',
+              help: 'The loaded model',
+              value: 1,
+              labels: { path: resolve(engine.info.modelPath), name: engine.info.modelName, n_ctx: String(engine.info.nCtx) },
+            },
+          ]
+        : []),
+    ];
+  });
+}
