@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The `inferd` command. Each subcommand lives in its own file and registers itself here.
 import { Command } from 'commander';
+import { registerImport } from './import.js';
+import { registerModels } from './models.js';
+import { registerPull } from './pull.js';
 import { registerDemoModel } from './demo-model.js';
 import { registerServe } from './serve.js';
 
@@ -16,6 +19,9 @@ program
   });
 
 // Subcommand registrations (one line each).
+registerPull(program);
+registerImport(program);
+registerModels(program);
 registerServe(program);
 registerDemoModel(program);
 

@@ -1,0 +1,189 @@
+// `inferd pull`, `inferd import` and `inferd models` as real child processes (build first:
+// `npm run build`). Includes the kill -9 mid-download + resume test and two concurrent pulls
+// from two processes.
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ggufLikePayload, sha256Hex, startHttpsServer, startHttpServer, type HttpsTestServer } from '../helpers/https-server.js';
+import { tempDir } from './fixtures/temp-store.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = process.env.INFERD_CLI ?? join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const MiB = 1024 * 1024;
+
+if (!existsSync(CLI)) {
+  t.fail(`${CLI} is missing: run \`npm run build\` before this test`);
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], home: string): { child: ChildProcess; done: Promise<Run> } {
+  // A clean environment: no INFERD_* from the developer's shell, HOME in the temp dir.
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+const run = (args: string[], home: string) => start(args, home).done;
+
+async function setup(t: Test, routes: Parameters<typeof startHttpsServer>[0]) {
+  const server = await startHttpsServer(routes);
+  t.teardown(() => server.close());
+  const dir = await tempDir(t, 'inferd-cli-');
+  const caFile = await server.writeCaFile(dir);
+  const models = join(dir, 'models');
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ models_home: models, ca_file: caFile }));
+  return { server, dir, models, config };
+}
+
+function pullArgs(server: HttpsTestServer, config: string, name: string, sha: string, path = '/m.gguf'): string[] {
+  return ['pull', '--config', config, '--name', name, '--sha256', sha, '--url', server.url(path)];
+}
+
+/** Polls `cond` while the child runs; a child that exits first fails with its stderr. */
+async function until(cond: () => boolean | Promise<boolean>, what: string, child: { child: ChildProcess; done: Promise<Run> }): Promise<void> {
+  let exited: Run | null = null;
+  void child.done.then((r) => (exited = r));
+  for (let i = 0; i < 2000; i++) {
+    if (await cond()) return;
+    if (exited) throw new Error(`the child exited (${(exited as Run).code}) before ${what}: ${(exited as Run).stderr}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('kill -9 in the middle of `inferd pull`, then a re-run resumes with Range', async (t) => {
+  const body = ggufLikePayload(16 * MiB);
+  const sha = sha256Hex(body);
+  const { server, dir, models, config } = await setup(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 4 } } });
+  const partial = join(models, 'blobs', 'sha256', sha.slice(0, 2), `.partial-${sha}`, 'data.tmp');
+
+  const first = start(pullArgs(server, config, 'big', sha), dir);
+  await until(async () => (server.log[0]?.bytesSent ?? 0) >= 4 * MiB && ((await stat(partial).catch(() => null))?.size ?? 0) >= MiB, 'a partial on disk', first);
+  first.child.kill('SIGKILL');
+  const killed = await first.done;
+  t.equal(killed.signal, 'SIGKILL', 'the first pull died by SIGKILL');
+  const kept = (await stat(partial)).size;
+  t.ok(kept > 0 && kept < body.length, `partial of ${kept} bytes survived`);
+
+  const second = await run(pullArgs(server, config, 'big', sha), dir);
+  t.equal(second.code, 0, second.stderr);
+  t.equal(server.log.length, 2, 'one request per run');
+  const resumed = server.log[1]!;
+  t.equal(resumed.range, `bytes=${kept}-`, 'resumed from the bytes on disk');
+  t.equal(resumed.status, 206);
+  t.equal(resumed.bytesSent, body.length - kept, 'fetched only what was missing');
+  t.ok(resumed.bytesSent < body.length, 'fewer bytes than the total the second time');
+  const out = JSON.parse(second.stdout);
+  t.match(out, { name: 'big', sha256: sha, size_bytes: body.length, source: 'download' });
+  t.same(await readFile(out.path), body, 'the blob is byte-identical');
+  t.match(second.stderr, /blob ready at/);
+});
+
+t.test('two `inferd pull` processes at once: one download, both succeed', async (t) => {
+  const body = ggufLikePayload(4 * MiB);
+  const sha = sha256Hex(body);
+  const { server, dir, config } = await setup(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 3 } } });
+  const [a, b] = await Promise.all([run(pullArgs(server, config, 'm', sha), dir), run(pullArgs(server, config, 'm', sha), dir)]);
+  t.equal(a.code, 0, a.stderr);
+  t.equal(b.code, 0, b.stderr);
+  t.same([JSON.parse(a.stdout).source, JSON.parse(b.stdout).source].sort(), ['download', 'store']);
+  t.equal(server.log.length, 1, 'one GET across both processes');
+  t.equal(server.log[0]!.bytesSent, body.length);
+  t.match(a.stderr + b.stderr, /waiting for pid \d+/, 'the second process said what it waits for');
+});
+
+t.test('pull from the config file, exit codes, and stdout/stderr split', async (t) => {
+  const body = ggufLikePayload(256 * 1024);
+  const sha = sha256Hex(body);
+  const { server, dir, models, config } = await setup(t, { '/m.gguf': { kind: 'file', body } });
+  const caFile = join(dir, 'ca.pem');
+
+  // The configured model.
+  const cfg2 = join(dir, 'config2.json');
+  await writeFile(cfg2, JSON.stringify({ models_home: models, ca_file: caFile, model: { name: 'cfg', sha256: sha, source_url: server.url('/m.gguf'), size_bytes: body.length } }));
+  const ok = await run(['pull', '--config', cfg2], dir);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(JSON.parse(ok.stdout), { name: 'cfg', source: 'download' });
+  t.match(ok.stderr, /pulling cfg ->/);
+  t.match(ok.stderr, /cfg .*256 KiB \/ 256 KiB/, 'plain progress lines when stderr is not a TTY');
+  const again = await run(['pull', '--config', cfg2], dir);
+  t.match(JSON.parse(again.stdout), { source: 'store' });
+
+  const none = await run(['pull', '--config', config], dir);
+  t.equal(none.code, 0);
+  t.match(none.stderr, /nothing to pull/);
+
+  const partialFlags = await run(['pull', '--config', config, '--url', server.url('/m.gguf')], dir);
+  t.equal(partialFlags.code, 2, 'usage error');
+  t.match(partialFlags.stderr, /--url, --sha256 and --name go together/);
+
+  const plain = await startHttpServer({ '/m.gguf': { kind: 'file', body } });
+  t.teardown(() => plain.close());
+  const insecure = await run(['pull', '--config', config, '--name', 'x', '--sha256', sha, '--url', plain.url('/m.gguf')], dir);
+  t.equal(insecure.code, 2);
+  t.match(insecure.stderr, /must be https:\/\//);
+  t.equal(plain.log.length, 0, 'no request reached the http server');
+
+  const badName = await run(['pull', '--config', config, '--name', '../x', '--sha256', sha, '--url', server.url('/m.gguf')], dir);
+  t.equal(badName.code, 2);
+
+  const missing = await run(pullArgs(server, config, 'x', '9'.repeat(64), '/nope.gguf'), dir);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /HTTP 404/);
+  t.equal(missing.stdout, '', 'nothing on stdout for a failure');
+
+  const mismatch = await run(pullArgs(server, config, 'y', '0'.repeat(64)), dir);
+  t.equal(mismatch.code, 1);
+  t.match(mismatch.stderr, /sha256 mismatch/i);
+  t.match(mismatch.stderr, /quarantine/);
+
+  const badConfig = join(dir, 'bad.json');
+  await writeFile(badConfig, JSON.stringify({ model: { name: 'z', sha256: sha, source_url: 'http://x/y' } }));
+  const cfgErr = await run(['pull', '--config', badConfig], dir);
+  t.equal(cfgErr.code, 2, 'config error');
+});
+
+t.test('`inferd import` and `inferd models`', async (t) => {
+  const dir = await tempDir(t, 'inferd-cli-');
+  const models = join(dir, 'models');
+  const file = join(dir, 'local.gguf');
+  const body = ggufLikePayload(100_000);
+  const sha = sha256Hex(body);
+  await writeFile(file, body);
+
+  const bad = await run(['import', '--models-home', models, '--name', 'loc', file, '--expect-sha256', '1'.repeat(64)], dir);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /nothing was imported/);
+
+  const good = await run(['import', '--models-home', models, '--name', 'loc', file, '--expect-sha256', sha], dir);
+  t.equal(good.code, 0, good.stderr);
+  t.match(JSON.parse(good.stdout), { name: 'loc', sha256: sha, size_bytes: body.length, blob_created: true });
+
+  const traversal = await run(['import', '--models-home', models, '--name', '../../evil', file], dir);
+  t.equal(traversal.code, 2);
+  t.notOk(existsSync(join(dir, 'evil.json')));
+
+  const list = await run(['models', '--models-home', models, '--json'], dir);
+  t.equal(list.code, 0);
+  t.match(JSON.parse(list.stdout), { models: [{ name: 'loc', sha256: sha, size_bytes: body.length, present: true }] });
+
+  const table = await run(['models', '--models-home', models], dir);
+  t.match(table.stdout, /^NAME\s+SIZE\s+SHA256\s+STATUS\nloc\s+97\.7 KiB\s+[0-9a-f]{12}\s+ok\n$/);
+
+  const rec = await run(['models', '--models-home', models, '--json', '--reconcile'], dir);
+  t.match(JSON.parse(rec.stdout), { models: [{ name: 'loc' }], reconcile: { partials: [], orphanBlobs: [], danglingManifests: [] } });
+});
