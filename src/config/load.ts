@@ -149,7 +149,7 @@ function explain(key: string, fallback: string): string {
     return 'must be an integer';
   }
   if (type === 'boolean') return 'must be true or false';
-  if (key === 'log_level') return `must be one of ${(schema.anyOf as { const: string }[]).map((s) => s.const).join(', ')}`;
+  if (Array.isArray(schema.enum)) return `must be one of ${(schema.enum as string[]).join(', ')}`;
   if (key === 'model') {
     return 'must be {"path": FILE} or {"name", "sha256" (64 lowercase hex), "source_url" (https://), "size_bytes"?, "license"?}';
   }

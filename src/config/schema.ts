@@ -63,10 +63,7 @@ export const ConfigSchema = Type.Object(
     infer_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of infer.sock' })),
     unix_sockets: Type.Boolean({ default: true, description: 'Serve admin.sock and infer.sock' }),
     strict_model: Type.Boolean({ default: false, description: 'OpenAI routes: 404 for a `model` other than the loaded one' }),
-    log_level: Type.Union(
-      LOG_LEVELS.map((l) => Type.Literal(l)),
-      { default: 'info', description: 'Log level of the JSON log on stderr' },
-    ),
+    log_level: Type.Enum([...LOG_LEVELS], { default: 'info', description: 'Log level of the JSON log on stderr' }),
   },
   { additionalProperties: false, $id: 'InferdConfig', title: 'inferd configuration' },
 );

@@ -14,11 +14,14 @@ export interface RuntimeOptions {
   log?: RuntimeLog | undefined;
 }
 
+/** Below this size a model runs fastest on one thread. */
+export const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
+
 /** The CPU threads to use when config leaves `threads` unset. */
-export function defaultThreads(isDemoModel: boolean): number {
-  // The demo model is so small that thread synchronisation costs more than it saves: on a
-  // 2-core machine 1 thread gives ~20x the tokens/s of 4 (engine notes §5).
-  if (isDemoModel) return 1;
+export function defaultThreads(modelBytes: number): number {
+  // On a tiny model (the demo model is a few MB) thread synchronisation costs more than the
+  // arithmetic it spreads: on 2 cores, 1 thread gives ~20x the tokens/s of 4 (engine notes §5).
+  if (modelBytes < SMALL_MODEL_BYTES) return 1;
   return Math.max(1, os.availableParallelism());
 }
 

@@ -16,8 +16,8 @@ export type ModelTarget = ModelConfig | undefined;
 
 export interface AcquiredModel {
   path: string;
-  /** The built-in demo model: decides default threads. */
-  isDemo: boolean;
+  /** File size: small models default to one thread. */
+  sizeBytes: number;
 }
 
 export interface LifecycleLog {

@@ -1,0 +1,98 @@
+// Where the lifecycle gets its model: the built-in demo model (built into the store on first
+// start, reused afterwards), a local file, or a pinned model from the store (downloaded when
+// missing). Also owns the llama.cpp runtime, which outlives any single model across reloads.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Llama } from 'node-llama-cpp';
+import type { InferdConfig } from '../config/schema.js';
+import { DEMO_MODELS, writeDemoModel } from '../demo-model/index.js';
+import type { Engine } from '../engine/engine.js';
+import { LlamaEngine } from '../engine/llama-engine.js';
+import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
+import { sha256File } from '../store/hash.js';
+import { acquireModel, ModelStore, readCaFile } from '../store/index.js';
+import type { LoadPhase } from '../status/events.js';
+import type { AcquiredModel, ModelTarget } from './lifecycle.js';
+
+/** The store name the built-in demo model is kept under. */
+export const DEMO_MODEL_NAME = 'inferd-demo';
+
+export interface ModelSource {
+  acquire(target: ModelTarget, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<AcquiredModel>;
+  load(model: AcquiredModel, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<Engine>;
+  /** Releases the llama.cpp runtime. */
+  close(): Promise<void>;
+}
+
+export function createModelSource(config: InferdConfig, log: FastifyBaseLogger): ModelSource {
+  let store: Promise<ModelStore> | null = null;
+  let runtime: Promise<Llama> | null = null;
+  const openStore = () => (store ??= openAndReconcile(config.models_home, log));
+
+  return {
+    async acquire(target, onPhase, signal) {
+      const models = await openStore();
+      if (target === undefined) return { path: await ensureDemoModel(models, onPhase, log), sizeBytes: DEMO_MODELS.default.sizeBytes };
+      const caPem = config.ca_file ? await readCaFile(config.ca_file) : undefined;
+      const acquired = await acquireModel(target, models, { onEvent: onPhase, signal, autoPull: config.auto_pull, caPem });
+      return { path: acquired.path, sizeBytes: acquired.sizeBytes };
+    },
+
+    async load(model, onPhase, signal) {
+      const threads = config.threads ?? defaultThreads(model.sizeBytes);
+      // The runtime's thread cap is fixed when it loads; a reload to a bigger model gets more
+      // threads through its context, up to this cap.
+      runtime ??= loadRuntime({
+        maxThreads: Math.max(threads, config.threads ?? defaultThreads(Number.MAX_SAFE_INTEGER)),
+        gpu: 'auto',
+        log: (level, message) => log[level]({ component: 'llama.cpp' }, message),
+      });
+      return LlamaEngine.load({
+        llama: await runtime,
+        modelPath: model.path,
+        nCtx: config.n_ctx,
+        parallel: config.parallel,
+        threads,
+        onPhase,
+        signal,
+      });
+    },
+
+    async close() {
+      const llama = await runtime?.catch(() => null);
+      runtime = null;
+      await llama?.dispose();
+    },
+  };
+}
+
+/** Opens the store and repairs what a crash may have left (reported in the log). */
+async function openAndReconcile(root: string, log: FastifyBaseLogger): Promise<ModelStore> {
+  const store = await ModelStore.open(root);
+  const report = await store.reconcile();
+  const counts = Object.fromEntries(Object.entries(report).map(([key, list]) => [key, (list as unknown[]).length]));
+  if (Object.values(counts).some((n) => n > 0)) log.info({ store: store.root, ...counts, report }, 'model store reconciled');
+  return store;
+}
+
+/**
+ * Puts the demo model into the store unless a blob with its pinned sha256 is already there.
+ * The build takes a couple of seconds and needs no network.
+ */
+export async function ensureDemoModel(store: ModelStore, onPhase: (phase: LoadPhase) => void, log: FastifyBaseLogger): Promise<string> {
+  const spec = DEMO_MODELS.default;
+  const path = store.blobPath(spec.sha256);
+  onPhase({ phase: 'checking_local', path });
+  const resolved = await store.resolve(DEMO_MODEL_NAME);
+  if (resolved && resolved.sha256 === spec.sha256 && (await sha256File(resolved.path)).sha256 === spec.sha256) return resolved.path;
+  log.info({ path }, 'building the built-in demo model');
+  const dir = await mkdtemp(join(store.root, '.demo-'));
+  try {
+    const built = await writeDemoModel(join(dir, 'demo.gguf'), 'default');
+    const imported = await store.importFile(DEMO_MODEL_NAME, built.path, { expectSha256: spec.sha256, license: 'MIT' });
+    return imported.path;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

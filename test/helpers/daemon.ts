@@ -1,0 +1,50 @@
+// A real daemon inside the test process: real HTTP on a free port, the real engine, the tiny
+// demo model. Shut down at the end of the test.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import { loadConfig } from '../../src/config/load.js';
+import type { InferdConfig } from '../../src/config/schema.js';
+import { Daemon } from '../../src/daemon.js';
+import type { ModelSource } from '../../src/lifecycle/model-source.js';
+import { demoModelPath } from './demo-model.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  url: string;
+  config: InferdConfig;
+}
+
+export interface StartOptions {
+  /** Bring the model up before returning (default true). */
+  start?: boolean;
+  source?: ModelSource;
+}
+
+/** A config for tests: loopback, a free port, a private store, the tiny demo model, 1 thread. */
+export async function testConfig(overrides: Partial<InferdConfig> = {}): Promise<InferdConfig> {
+  const home = mkdtempSync(join(tmpdir(), 'inferd-test-home-'));
+  const { config } = loadConfig({ env: {}, home });
+  return {
+    ...config,
+    port: 0,
+    models_home: join(home, 'models'),
+    runtime_dir: join(home, 'run'),
+    model: { path: await demoModelPath('tiny') },
+    threads: 1,
+    log_level: 'silent',
+    ...overrides,
+  };
+}
+
+export async function startDaemon(t: Test, overrides: Partial<InferdConfig> = {}, options: StartOptions = {}): Promise<TestDaemon> {
+  const config = await testConfig(overrides);
+  const log = pino({ level: process.env.INFERD_TEST_LOG ?? 'silent' });
+  const daemon = await Daemon.create(config, { log, ...(options.source ? { source: options.source } : {}) });
+  t.teardown(() => daemon.shutdown());
+  await daemon.listen();
+  if (options.start ?? true) await daemon.start();
+  return { daemon, url: `http://127.0.0.1:${daemon.port}`, config };
+}
