@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The `inferd` command. Each subcommand lives in its own file and registers itself here.
 import { Command } from 'commander';
+import { registerDemoModel } from './demo-model.js';
+import { registerDoctor } from './doctor.js';
 import { registerImport } from './import.js';
 import { registerModels } from './models.js';
 import { registerPull } from './pull.js';
-import { registerDemoModel } from './demo-model.js';
 import { registerServe } from './serve.js';
+import { registerStatus } from './status.js';
 
 const program = new Command();
 program
@@ -19,10 +21,12 @@ program
   });
 
 // Subcommand registrations (one line each).
+registerServe(program);
+registerStatus(program);
+registerDoctor(program);
 registerPull(program);
 registerImport(program);
 registerModels(program);
-registerServe(program);
 registerDemoModel(program);
 
 await program.parseAsync(process.argv);

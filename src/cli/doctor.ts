@@ -1,0 +1,108 @@
+// `inferd doctor`: a punch list of what inferd would use and whether it works, one line per
+// check (`[ ok ]`, `[warn]`, `[FAIL]`). Exit 0 when nothing failed, else 1.
+import os from 'node:os';
+import type { Command } from 'commander';
+import type { InferdConfig } from '../config/schema.js';
+import { checkGgufFile } from '../engine/gguf-check.js';
+import { defaultThreads, loadRuntime, acceleratorOf } from '../engine/llama-runtime.js';
+import { DEMO_MODELS } from '../demo-model/index.js';
+import { ModelStore } from '../store/model-store.js';
+import type { StatusEvent } from '../status/events.js';
+import { describeTarget, openAdminStream, statusEvents, type AdminTarget } from './admin-client.js';
+import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
+import { formatBytes } from './progress-bar.js';
+import { adminTarget, describe } from './status.js';
+import { DEMO_MODEL_NAME } from '../lifecycle/model-source.js';
+
+type Verdict = 'ok' | 'warn' | 'FAIL';
+
+export function registerDoctor(program: Command): void {
+  withConfigOption(
+    program
+      .command('doctor')
+      .description('check the configuration, the model, llama.cpp and a running daemon')
+      .option('--url <url>', 'daemon base URL (default from config)')
+      .option('--admin-addr <path>', 'ask admin.sock instead of HTTP'),
+  ).action(async (flags: { config?: string; url?: string; adminAddr?: string }) => {
+    const loaded = loadConfigOrExit(flags.config);
+    let failed = false;
+    const line = (verdict: Verdict, label: string, detail: string) => {
+      if (verdict === 'FAIL') failed = true;
+      process.stdout.write(`[${verdict === 'ok' ? ' ok ' : verdict}] ${label}: ${detail}\n`);
+    };
+    const { config } = loaded;
+    line('ok', 'config', loaded.file ? `loaded ${loaded.file}` : 'no config file; defaults, env and flags');
+    for (const [key, origin] of Object.entries(loaded.origin)) {
+      line('ok', `  ${key}`, `${JSON.stringify(config[key as keyof InferdConfig])} (from ${origin})`);
+    }
+    await checkModel(config, line);
+    await checkRuntime(config, line);
+    await checkDaemon(adminTarget(flags), line);
+    process.exit(failed ? EXIT.failed : EXIT.ok);
+  });
+}
+
+type Line = (verdict: Verdict, label: string, detail: string) => void;
+
+async function checkModel(config: InferdConfig, line: Line): Promise<void> {
+  const model = config.model;
+  try {
+    const store = await ModelStore.open(config.models_home);
+    line('ok', 'store', store.root);
+    if (model === undefined) {
+      const demo = await store.resolve(DEMO_MODEL_NAME);
+      const fresh = demo?.sha256 === DEMO_MODELS.default.sha256;
+      line('ok', 'model', `built-in demo model ${fresh ? `in the store at ${demo.path}` : '(built into the store on first start)'}`);
+      return;
+    }
+    if ('path' in model) {
+      const summary = await checkGgufFile(model.path);
+      line('ok', 'model', `${model.path}: ${summary.architecture}${summary.name ? ` "${summary.name}"` : ''}, ${formatBytes(summary.sizeBytes)}, context ${summary.contextLength}`);
+      return;
+    }
+    const size = await store.blobSize(model.sha256);
+    if (size === null) {
+      line(config.auto_pull ? 'warn' : 'FAIL', `model[${model.name}]`, `not in the store; ${config.auto_pull ? 'it downloads on first start' : 'run `inferd pull` (auto_pull is off)'} from ${model.source_url}`);
+    } else {
+      line('ok', `model[${model.name}]`, `blob present (${formatBytes(size)}) at ${store.blobPath(model.sha256)}`);
+    }
+  } catch (err) {
+    line('FAIL', 'model', (err as Error).message);
+  }
+}
+
+async function checkRuntime(config: InferdConfig, line: Line): Promise<void> {
+  try {
+    const llama = await loadRuntime({ maxThreads: os.availableParallelism(), gpu: 'auto' });
+    line('ok', 'llama.cpp', `binding loaded (${llama.buildType}), accelerator ${acceleratorOf(llama)}, ${llama.cpuMathCores} math cores`);
+    const threads = config.threads ?? (config.model === undefined ? defaultThreads(DEMO_MODELS.default.sizeBytes) : undefined);
+    line('ok', 'threads', threads === undefined ? `${defaultThreads(Number.MAX_SAFE_INTEGER)} for models over 64 MiB, 1 below` : String(threads));
+    await llama.dispose();
+  } catch (err) {
+    line('FAIL', 'llama.cpp', (err as Error).message);
+  }
+}
+
+async function checkDaemon(target: AdminTarget, line: Line): Promise<void> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error('no answer within 2 s')), 2000);
+  try {
+    const stream = await openAdminStream(target, ac.signal);
+    let snapshot: StatusEvent | undefined;
+    for await (const event of statusEvents(stream)) {
+      if (event.status === 'capabilities') line('ok', 'backend', describe(event));
+      else {
+        snapshot = event;
+        break;
+      }
+    }
+    stream.destroy();
+    if (!snapshot) line('FAIL', 'daemon', `${describeTarget(target)}: the stream ended without a status`);
+    else line(snapshot.status === 'failed' ? 'FAIL' : snapshot.status === 'ready' ? 'ok' : 'warn', 'daemon', `${describeTarget(target)}: ${describe(snapshot)}`);
+  } catch (err) {
+    line('warn', 'daemon', `not running? ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+}
