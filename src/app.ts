@@ -42,9 +42,12 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     bodyLimit: services.config.body_limit,
-    // Keep the default 503-on-closing, and never let an idle keep-alive socket hold close() up.
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // close() comes after the lifecycle has drained in-flight work, so whatever is still
+    // connected then is idle or an admin stream: close it all. With 'idle', a client's
+    // connection that never sent a request held close() up until the headers timeout (~70 s).
+    forceCloseConnections: true,
+    // While draining, the lifecycle answers new requests with our own 503 error frame.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
