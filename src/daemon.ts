@@ -7,6 +7,7 @@ import { Admission } from './admission/admission.js';
 import { buildApp } from './app.js';
 import type { InferdConfig } from './config/schema.js';
 import { InferenceGate } from './inference/gate.js';
+import { UnixSockets } from './ipc/unix-sockets.js';
 import { Lifecycle, type LifecycleOptions } from './lifecycle/lifecycle.js';
 import { createModelSource, type ModelSource } from './lifecycle/model-source.js';
 import { Metrics } from './metrics/metrics.js';
@@ -25,11 +26,14 @@ export class Daemon {
   readonly gate: InferenceGate;
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
+  /** admin.sock and infer.sock; null when `unix_sockets` is off. */
+  readonly sockets: UnixSockets | null;
   readonly #source: ModelSource;
   #stopping: Promise<void> | null = null;
 
-  private constructor(config: InferdConfig, app: FastifyInstance, lifecycle: Lifecycle, gate: InferenceGate, metrics: Metrics, source: ModelSource, log: FastifyBaseLogger) {
+  private constructor(config: InferdConfig, app: FastifyInstance, lifecycle: Lifecycle, gate: InferenceGate, metrics: Metrics, source: ModelSource, log: FastifyBaseLogger, sockets: UnixSockets | null) {
     this.config = config;
+    this.sockets = sockets;
     this.app = app;
     this.lifecycle = lifecycle;
     this.gate = gate;
@@ -44,8 +48,11 @@ export class Daemon {
     const admission = new Admission({ slots: config.parallel, queueDepth: config.queue_depth });
     const metrics = new Metrics();
     const source = options.source ?? createModelSource(config, log);
+    let sockets: UnixSockets | null = null;
     const lifecycleOptions: LifecycleOptions = {
       bus,
+      // infer.sock exists only while ready (contract §1.9).
+      readyGated: { open: async () => sockets?.openInfer(), close: () => sockets?.closeInfer() },
       admission,
       log,
       drainTimeoutMs: config.drain_timeout_ms,
@@ -55,13 +62,18 @@ export class Daemon {
     };
     const lifecycle = new Lifecycle(lifecycleOptions);
     const gate = new InferenceGate(lifecycle, admission);
+    sockets = config.unix_sockets ? new UnixSockets({ config, bus, gate, metrics, log }) : null;
     registerGauges(metrics, lifecycle, admission);
     const app = await buildApp({ config, lifecycle, gate, metrics }, { loggerInstance: log });
-    return new Daemon(config, app, lifecycle, gate, metrics, source, log);
+    return new Daemon(config, app, lifecycle, gate, metrics, source, log, sockets);
   }
 
-  /** Listens on HTTP (before any model work, so /admin/status answers from the start). */
+  /**
+   * Takes the single-instance lock and binds admin.sock, then listens on HTTP; all before any
+   * model work, so both status streams answer from the start. Nothing is bound without the lock.
+   */
   async listen(): Promise<string> {
+    await this.sockets?.open();
     return this.app.listen({ host: this.config.host, port: this.config.port });
   }
 
@@ -76,15 +88,18 @@ export class Daemon {
   }
 
   /**
-   * Graceful stop: `draining`, in-flight requests finish (up to drain_timeout_ms), then HTTP
-   * closes, the model unloads and admin streams get EOF. Safe to call more than once.
+   * Graceful stop: `draining` (infer.sock is removed), in-flight requests finish (up to
+   * drain_timeout_ms) on HTTP and infer.sock alike, then HTTP closes, the model unloads, admin
+   * streams get EOF, admin.sock is removed and the lock released. Safe to call more than once.
    */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.lifecycle.drain();
+      await this.sockets?.endInferSessions();
       await this.app.close();
       await this.lifecycle.close();
       await this.#source.close();
+      await this.sockets?.close();
     })();
     return this.#stopping;
   }

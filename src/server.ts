@@ -3,7 +3,7 @@
 import { pino } from 'pino';
 import type { InferdConfig } from './config/schema.js';
 import { Daemon } from './daemon.js';
-import { toInferdError } from './errors.js';
+import { isInferdError, toInferdError } from './errors.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
   const log = pino({ level: config.log_level, name: 'inferd' }, pino.destination(2));
@@ -48,7 +48,9 @@ export async function runServer(config: InferdConfig): Promise<number> {
     const url = await daemon.listen();
     log.info({ url }, 'listening');
   } catch (err) {
-    process.stderr.write(`inferd: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`);
+    // The lock and socket errors name their path; anything else came from the HTTP bind.
+    const lockOrSocket = isInferdError(err) && (err.code === 'lock_held' || err.code === 'socket_error');
+    process.stderr.write(`inferd: ${lockOrSocket ? '' : `cannot listen on ${config.host}:${config.port}: `}${(err as Error).message}\n`);
     await stop();
     return 1;
   }

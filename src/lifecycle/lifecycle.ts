@@ -26,8 +26,21 @@ export interface LifecycleLog {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * A transport that exists only while the daemon is ready (infer.sock, contract §1.9 ready
+ * gating). open() is awaited before `ready` is published, so whoever sees `ready` can connect
+ * at once; close() runs synchronously when `restarting` or `draining` begins, before either is
+ * published.
+ */
+export interface ReadyGatedTransport {
+  open(): Promise<void>;
+  close(): void;
+}
+
 export interface LifecycleOptions {
   bus: StatusBus;
+  /** A failure to open fails start(); after a reload it is logged and the daemon serves without it. */
+  readyGated?: ReadyGatedTransport;
   admission: Admission;
   log: LifecycleLog;
   drainTimeoutMs: number;
@@ -97,10 +110,10 @@ export class Lifecycle implements EngineHolder {
     try {
       const model = await this.#options.acquire(this.#target, publish, this.#shutdown.signal);
       const engine = await this.#options.load(model, publish, this.#shutdown.signal);
-      this.#becomeReady(engine, model);
+      await this.#becomeReady(engine, model, 'start');
     } catch (err) {
       const error = toInferdError(err);
-      if (this.#state === 'loading') {
+      if (this.#state === 'loading' || this.#state === 'ready') {
         this.#state = 'failed';
         this.bus.publish({ status: 'failed', message: error.message });
       }
@@ -120,6 +133,7 @@ export class Lifecycle implements EngineHolder {
     const previous = { engine: this.#engine, model: this.#model, target: this.#target };
     const nextTarget = target ?? this.#target;
     this.#state = 'restarting';
+    this.#options.readyGated?.close();
     const publish = (phase: RestartPhase) => this.bus.publish({ status: 'restarting', ...phase });
     this.#options.log.info({ target: describeTarget(nextTarget) }, 'reload requested');
     try {
@@ -130,7 +144,7 @@ export class Lifecycle implements EngineHolder {
       await previous.engine.close();
       const engine = await this.#options.load(model, publish, this.#shutdown.signal);
       this.#target = nextTarget;
-      this.#becomeReady(engine, model);
+      await this.#becomeReady(engine, model, 'reload');
       return { ok: true, path: model.path };
     } catch (err) {
       if (this.#shutdown.signal.aborted) throw toInferdError(err);
@@ -147,7 +161,7 @@ export class Lifecycle implements EngineHolder {
           throw toInferdError(again);
         }
       }
-      this.#becomeReady(this.#engine, previous.model);
+      await this.#becomeReady(this.#engine, previous.model, 'reload');
       return { ok: false, path: previous.model.path, message };
     }
   }
@@ -160,6 +174,7 @@ export class Lifecycle implements EngineHolder {
     if (this.#state === 'draining' || this.#state === 'stopped') return;
     const wasServing = this.#state === 'ready' || this.#state === 'restarting';
     this.#state = 'draining';
+    this.#options.readyGated?.close();
     this.#shutdown.abort(new InferdError('backend_unavailable', 'the daemon is shutting down'));
     this.bus.publish({ status: 'draining' });
     if (wasServing) await this.#waitForInFlight();
@@ -168,6 +183,7 @@ export class Lifecycle implements EngineHolder {
   /** Shutdown step two: unload the model and end every admin stream (after `draining`, EOF). */
   async close(): Promise<void> {
     this.#state = 'stopped';
+    this.#options.readyGated?.close();
     this.#cancel.abort(new InferdError('backend_unavailable', 'the daemon stopped'));
     const engine = this.#engine;
     this.#engine = null;
@@ -175,11 +191,23 @@ export class Lifecycle implements EngineHolder {
     this.bus.close();
   }
 
-  #becomeReady(engine: Engine, model: AcquiredModel): void {
+  async #becomeReady(engine: Engine, model: AcquiredModel, after: 'start' | 'reload'): Promise<void> {
     this.#engine = engine;
     this.#model = model;
     this.bus.publish({ status: 'capabilities', ...engine.capabilities });
     this.#state = 'ready';
+    const gated = this.#options.readyGated;
+    if (gated) {
+      // State first, then the transport, then `ready`: a client that connects the moment the
+      // socket exists is already served (the reference published first and raced, §9.3).
+      try {
+        await gated.open();
+      } catch (err) {
+        if (after === 'start') throw err;
+        this.#options.log.error({ err: toInferdError(err).message }, 'a ready-gated transport failed to open after the reload; serving without it');
+      }
+      if (this.#state !== 'ready') return; // a drain began meanwhile
+    }
     this.bus.publish({ status: 'ready' });
     this.#options.log.info({ model: model.path, n_ctx: engine.info.nCtx, threads: engine.info.threads }, 'ready');
   }

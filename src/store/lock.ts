@@ -15,7 +15,7 @@
 // file is only ever contended between processes.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { InferdError } from '../errors.js';
@@ -162,6 +162,7 @@ async function acquireFile(path: string, options: LockOptions): Promise<void> {
   for (;;) {
     options.signal?.throwIfAborted();
     if (await createExclusive(path, body)) return;
+    await refuseOddLockPath(path);
     const holder = await readLockInfo(path);
     if ((isStale(holder) || isOwnLeftover(holder)) && (await takeOver(path, holder!, body))) return;
     if (Date.now() >= deadline) {
@@ -174,6 +175,24 @@ async function acquireFile(path: string, options: LockOptions): Promise<void> {
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), options.signal);
   }
+}
+
+/**
+ * F-2: a lock path that is a symlink (or not a regular file) is refused rather than read or
+ * taken over: following it would let whoever planted it steer which file we trust or delete.
+ */
+async function refuseOddLockPath(path: string): Promise<void> {
+  let kind: 'symlink' | 'not_a_file' | undefined;
+  try {
+    const st = await lstat(path);
+    kind = st.isSymbolicLink() ? 'symlink' : st.isFile() ? undefined : 'not_a_file';
+  } catch (err) {
+    if (isNotFound(err)) return; // released meanwhile: the next round creates it
+    throw err;
+  }
+  if (kind === undefined) return;
+  const what = kind === 'symlink' ? 'a symlink' : 'not a regular file';
+  throw new InferdError('lock_held', `lock path ${path} is ${what} (refused); remove it by hand`, { detail: { path, reason: kind } });
 }
 
 /**
