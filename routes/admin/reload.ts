@@ -1,5 +1,6 @@
 // POST /admin/reload: reload the model (optionally another file) without restarting the daemon.
 // The answer comes when the reload is over; progress is on /admin/status meanwhile.
+import { resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { InferdError } from '../../src/errors.js';
@@ -16,17 +17,21 @@ const adminReloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['admin'],
         summary: 'Reload the model; in-flight requests finish first (up to drain_timeout_ms)',
-        body: Type.Optional(ReloadBodySchema),
+        body: ReloadBodySchema,
         response: {
           200: Type.Object({ status: Type.Literal('ready'), path: Type.String() }),
           409: { description: 'Not ready (loading, reloading or draining)', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
           500: { description: 'The new model failed to load; the previous one serves again', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
         },
       },
+      // `curl -X POST .../admin/reload` sends no body at all: treat that as `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request) => {
-      const path = request.body?.path;
-      const outcome = await app.inferd.lifecycle.reload(path === undefined ? undefined : { path });
+      const path = request.body.path;
+      const outcome = await app.inferd.lifecycle.reload(path === undefined ? undefined : { path: resolve(path) });
       if (!outcome.ok) {
         throw new InferdError('reload_failed', `reload failed: ${outcome.message ?? 'unknown error'}; still serving ${outcome.path}`);
       }

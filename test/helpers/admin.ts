@@ -7,8 +7,8 @@ export interface AdminStream {
   frames: string[];
   /** SSE event ids, parallel to `frames` (SSE only). */
   ids: number[];
-  /** Resolves when a frame matching the predicate has arrived. */
-  until(predicate: (frame: Record<string, unknown>) => boolean): Promise<void>;
+  /** Resolves when a frame matching the predicate has arrived (at index `from` or later). */
+  until(predicate: (frame: Record<string, unknown>) => boolean, from?: number): Promise<void>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   close(): void;
@@ -23,10 +23,10 @@ export async function openAdminStream(base: string, format: 'ndjson' | 'sse', he
   if (res.statusCode !== 200) throw new Error(`admin status answered ${res.statusCode}`);
   const frames: string[] = [];
   const ids: number[] = [];
-  const waiters: Array<{ predicate: (f: Record<string, unknown>) => boolean; resolve: () => void }> = [];
+  const waiters: Array<{ predicate: (f: Record<string, unknown>) => boolean; from: number; resolve: () => void }> = [];
   const check = () => {
     for (const waiter of [...waiters]) {
-      if (frames.some((f) => waiter.predicate(JSON.parse(f) as Record<string, unknown>))) {
+      if (frames.slice(waiter.from).some((f) => waiter.predicate(JSON.parse(f) as Record<string, unknown>))) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
@@ -60,9 +60,9 @@ export async function openAdminStream(base: string, format: 'ndjson' | 'sse', he
   return {
     frames,
     ids,
-    until: (predicate) =>
+    until: (predicate, from = 0) =>
       new Promise<void>((resolve, reject) => {
-        waiters.push({ predicate, resolve });
+        waiters.push({ predicate, from, resolve });
         check();
         void ended.then(() => {
           if (waiters.some((w) => w.resolve === resolve)) reject(new Error(`stream ended before the awaited frame; got ${frames.join(' | ')}`));

@@ -1,0 +1,100 @@
+// Reload without a restart: POST /admin/reload and SIGHUP. In-flight work finishes first,
+// inference answers 503 meanwhile, the reload ends with capabilities and ready, and a failed
+// reload goes back to the previous model.
+import { open, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { request } from 'undici';
+import type { DoneFrame, ErrorFrame } from '../../src/protocol/v1.js';
+import { isStatus, openAdminStream } from '../helpers/admin.js';
+import { spawnDaemon } from '../helpers/child-daemon.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { demoModelPath } from '../helpers/demo-model.js';
+import { inferNdjson, postJson } from '../helpers/http.js';
+
+const hi = [{ role: 'user', content: 'hi' }];
+const summary = (frame: string) => {
+  const f = JSON.parse(frame) as Record<string, unknown>;
+  return f.phase ? `${String(f.status)}/${String(f.phase)}` : String(f.status);
+};
+
+t.test('POST /admin/reload', async (t) => {
+  const { url, daemon } = await startDaemon(t, { queue_depth: 2 });
+  const admin = await openAdminStream(url, 'ndjson');
+  await admin.until(isStatus('ready'));
+  const before = admin.frames.length;
+
+  t.test('in-flight work finishes, new work gets 503, then the model serves again', async (t) => {
+    const inFlight = inferNdjson(url, { id: 'old', messages: hi, grammar: 'root ::= [0-9]+', max_tokens: 1500 });
+    while (daemon.gate.admission.active === 0) await new Promise((r) => setTimeout(r, 5));
+    const reload = request(`${url}/admin/reload`, { method: 'POST' }); // no body: reload the same model
+    await admin.until((f) => f.status === 'restarting');
+    const during = await postJson<ErrorFrame>(`${url}/infer`, { id: 'during', messages: hi });
+    t.equal(during.status, 503, 'inference answers 503 while reloading');
+    t.equal(during.body.code, 'backend_unavailable');
+    const done = (await inFlight).frames.at(-1) as DoneFrame;
+    t.equal(done.stop_reason, 'length', 'the in-flight request ran to completion');
+    const res = await reload;
+    t.equal(res.statusCode, 200);
+    t.match(await res.body.json(), { status: 'ready' });
+    await admin.until(isStatus('ready'), before);
+    const frames = admin.frames.slice(before).map(summary);
+    t.same(frames, ['restarting/drain', 'restarting/checking_local', 'restarting/mmap', 'restarting/kv_cache', 'capabilities', 'ready']);
+    t.match(JSON.parse(admin.frames[before]!), { in_flight: 1 }, 'the drain phase counts the request it waits for');
+    const after = await inferNdjson(url, { id: 'after', messages: hi, max_tokens: 3 });
+    t.equal(after.frames.at(-1)!.type, 'done', 'serving again');
+  });
+
+  t.test('a reload can switch to another model file', async (t) => {
+    const other = await demoModelPath('default');
+    const res = await postJson<{ status: string; path: string }>(`${url}/admin/reload`, { path: other });
+    t.equal(res.status, 200);
+    t.same(res.body, { status: 'ready', path: other });
+    t.match(JSON.parse(daemon.lifecycle.bus.capabilities!.frame), { backend: 'inferd-demo', model: other });
+  });
+
+  t.test('a failed reload keeps serving the previous model and says so', async (t) => {
+    const good = await demoModelPath('default');
+    const broken = join(tmpdir(), `inferd-truncated-${process.pid}.gguf`);
+    const handle = await open(good, 'r');
+    const head = Buffer.alloc(100_000);
+    await handle.read(head, 0, head.length, 0);
+    await handle.close();
+    await writeFile(broken, head); // a GGUF cut short: refused before llama.cpp sees it
+    const mark = admin.frames.length;
+    const res = await postJson<ErrorFrame>(`${url}/admin/reload`, { path: broken });
+    await admin.until(isStatus('ready'), mark);
+    t.equal(res.status, 500);
+    t.match(res.body, { type: 'error', code: 'internal', message: /^reload failed: .*not a valid GGUF|reload failed: .*truncated|reload failed: /i });
+    t.match(res.body.message, new RegExp(`still serving ${good.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const frames = admin.frames.slice(mark).map(summary);
+    t.same(frames.slice(0, 2), ['restarting/drain', 'restarting/checking_local']);
+    t.ok(frames.includes('restarting/rollback'), 'the rollback is published');
+    t.same(frames.slice(-2), ['capabilities', 'ready'], 'and the daemon is ready again');
+    const rollback = admin.frames.slice(mark).map((f) => JSON.parse(f)).find((f) => f.phase === 'rollback');
+    t.match(rollback.message, /GGUF|truncat|past the end/i);
+    t.match(JSON.parse(daemon.lifecycle.bus.capabilities!.frame), { backend: 'inferd-demo', model: good }, 'the previous model serves');
+    const after = await inferNdjson(url, { id: 'still', messages: hi, max_tokens: 3 });
+    t.equal(after.frames.at(-1)!.type, 'done');
+  });
+
+  t.test('reload while not ready is a 409', async (t) => {
+    const { url: idleUrl } = await startDaemon(t, {}, { start: false });
+    const res = await postJson<ErrorFrame>(`${idleUrl}/admin/reload`, {});
+    t.equal(res.status, 409);
+    t.match(res.body.message, /cannot reload while the daemon is starting/);
+  });
+});
+
+t.test('SIGHUP reloads the model', async (t) => {
+  const daemon = await spawnDaemon(t, ['--model', await demoModelPath('tiny'), '--threads', '1']);
+  const admin = await openAdminStream(daemon.url, 'ndjson');
+  await admin.until(isStatus('ready'));
+  const mark = admin.frames.length;
+  daemon.child.kill('SIGHUP');
+  await admin.until(isStatus('ready'), mark);
+  t.same(admin.frames.slice(mark).map(summary), ['restarting/drain', 'restarting/checking_local', 'restarting/mmap', 'restarting/kv_cache', 'capabilities', 'ready']);
+  daemon.child.kill('SIGTERM');
+  t.equal(await daemon.exited, 0);
+});
