@@ -18,6 +18,10 @@ import healthRoutes from '../routes/health.js';
 import inferRoutes from '../routes/infer.js';
 import metricsRoutes from '../routes/metrics.js';
 import openapiRoutes from '../routes/openapi.js';
+import chatCompletionsRoutes from '../routes/v1/chat-completions.js';
+import completionsRoutes from '../routes/v1/completions.js';
+import embeddingsRoutes from '../routes/v1/embeddings.js';
+import modelsRoutes from '../routes/v1/models.js';
 
 export interface AppServices {
   config: InferdConfig;
@@ -87,5 +91,9 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(adminReloadRoutes);
   await app.register(metricsRoutes);
   await app.register(openapiRoutes);
+  await app.register(chatCompletionsRoutes);
+  await app.register(completionsRoutes);
+  await app.register(embeddingsRoutes);
+  await app.register(modelsRoutes);
   return app;
 }

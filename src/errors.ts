@@ -12,6 +12,8 @@ interface CodeSpec {
   readonly openaiType: string;
   /** Seconds for a Retry-After header, where a retry later is the right answer. */
   readonly retryAfter?: number;
+  /** OpenAI-style `error.code` where OpenAI has its own name for the case (default: the wire code). */
+  readonly openaiCode?: string;
 }
 
 /** The error codes protocol v1 (and our HTTP surface) puts on the wire. */
@@ -34,6 +36,8 @@ const CATALOGUE = {
   queue_full: { status: 429, wire: 'queue_full', openaiType: 'rate_limit_error', retryAfter: 1 },
   backend_unavailable: { status: 503, wire: 'backend_unavailable', openaiType: 'server_error', retryAfter: 1 },
   internal: { status: 500, wire: 'internal', openaiType: 'server_error' },
+  // The OpenAI routes with `strict_model`: the status, type and code the OpenAI API uses.
+  model_not_found: { status: 404, wire: 'not_found', openaiType: 'invalid_request_error', openaiCode: 'model_not_found' },
 
   // Internal codes: raised by config, store, fetcher and engine. They reach clients only as
   // the wire code named here.
@@ -83,6 +87,11 @@ export class InferdError extends Error {
 
   get openaiType(): string {
     return CATALOGUE[this.code].openaiType;
+  }
+
+  get openaiCode(): string {
+    const spec: CodeSpec = CATALOGUE[this.code];
+    return spec.openaiCode ?? spec.wire;
   }
 }
 

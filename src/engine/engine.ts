@@ -7,6 +7,26 @@ export type ChatRole = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** Assistant turns only: the functions called in this turn, each with the answer it got. */
+  toolCalls?: readonly AnsweredToolCall[] | undefined;
+}
+
+/** A function the model may call. `parameters` is a JSON schema in node-llama-cpp's grammar subset. */
+export interface ToolDefinition {
+  name: string;
+  description?: string | undefined;
+  parameters?: Record<string, unknown> | undefined;
+}
+
+/** A call the model made; `arguments` is JSON text, as OpenAI carries it. */
+export interface ToolCall {
+  name: string;
+  arguments: string;
+}
+
+export interface AnsweredToolCall extends ToolCall {
+  /** What the tool returned (text; JSON text is passed to the template as a value). */
+  result: string;
 }
 
 /** A conversation (rendered with the model's own chat template) or raw text. */
@@ -35,6 +55,11 @@ export interface GenerateRequest {
   signal?: AbortSignal | undefined;
   /** Called with each piece of text as it is generated. */
   onText?: ((text: string) => void) | undefined;
+  /**
+   * Functions the model may call, through node-llama-cpp's function calling. Needs
+   * `capabilities.tools`; cannot be combined with `constraint`.
+   */
+  tools?: readonly ToolDefinition[] | undefined;
 }
 
 /**
@@ -48,6 +73,8 @@ export interface GenerateResult {
   promptTokens: number;
   completionTokens: number;
   stopReason: EngineStopReason;
+  /** Calls the model made (only with `tools`); generation ends after them, with stopReason `end`. */
+  toolCalls?: ToolCall[] | undefined;
 }
 
 export interface EmbedResult {

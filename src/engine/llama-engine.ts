@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import {
   LlamaCompletion,
   resolveChatWrapper,
-  type ChatHistoryItem,
+  type ChatModelFunctions,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -17,8 +17,8 @@ import {
 } from 'node-llama-cpp';
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
+import { chatHistoryOf, functionsOf, hasNativeFunctionCalling } from './chat-history.js';
 import type {
-  ChatMessage,
   Engine,
   EngineCapabilities,
   EngineInfo,
@@ -30,8 +30,11 @@ import type {
   Prompt,
 } from './engine.js';
 import { checkGgufFile } from './gguf-check.js';
+import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
 import { acceleratorOf } from './llama-runtime.js';
+import { generateWithTools } from './llama-tools-run.js';
 import { SequencePool } from './sequence-pool.js';
+import { StopSequences } from './stop-sequences.js';
 
 export interface LlamaEngineOptions {
   llama: Llama;
@@ -42,6 +45,8 @@ export interface LlamaEngineOptions {
   /** Called before each loading step, for the lifecycle's `mmap` and `kv_cache` frames. */
   onPhase?: ((phase: LoadPhase) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Replaces the chat wrapper node-llama-cpp resolves from the model (tests use this). */
+  chatWrapper?: ChatWrapper | undefined;
 }
 
 export class LlamaEngine implements Engine {
@@ -54,13 +59,14 @@ export class LlamaEngine implements Engine {
   readonly #sequences: SequencePool<LlamaContextSequence>;
   readonly #bos: Token | null;
   #embedding: Promise<LlamaEmbeddingContext> | null = null;
+  #anyJson: Promise<LlamaGrammar> | null = null;
   #closed = false;
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo) {
+  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, wrapper?: ChatWrapper) {
     this.#llama = llama;
     this.#model = model;
     this.#context = context;
-    this.#wrapper = resolveChatWrapper(model);
+    this.#wrapper = wrapper ?? resolveChatWrapper(model);
     this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
     this.#bos = beginningToken(model);
     this.info = { ...info, chatTemplate: this.#wrapper.wrapperName };
@@ -70,7 +76,7 @@ export class LlamaEngine implements Engine {
       v2: false,
       vision: false,
       audio: false,
-      tools: false,
+      tools: hasNativeFunctionCalling(this.#wrapper),
       thinking: false,
       embed: true,
       accelerator: acceleratorOf(llama),
@@ -82,7 +88,7 @@ export class LlamaEngine implements Engine {
 
   /** Validates the file, then loads it. A bad file is `model_invalid` and never reaches llama.cpp. */
   static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
-    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal } = options;
+    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper } = options;
     const summary = await checkGgufFile(modelPath);
     onPhase?.({ phase: 'mmap', path: modelPath });
     let model: LlamaModel;
@@ -104,7 +110,7 @@ export class LlamaEngine implements Engine {
         trainContextSize: model.trainContextSize,
         embeddingSize: model.embeddingVectorSize,
         chatTemplate: '',
-      });
+      }, chatWrapper);
     } catch (err) {
       await model.dispose();
       throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
@@ -119,7 +125,8 @@ export class LlamaEngine implements Engine {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.#assertOpen();
-    const { tokens, triggers } = this.#render(request.prompt);
+    const functions = this.#functions(request);
+    const { tokens, triggers } = this.#render(request.prompt, functions);
     const promptTokens = tokens.length + (this.#bos === null ? 0 : 1);
     if (promptTokens >= this.info.nCtx) {
       throw new InferdError(
@@ -132,12 +139,26 @@ export class LlamaEngine implements Engine {
     if (request.signal?.aborted) return { text: '', promptTokens, completionTokens: 0, stopReason: 'cancelled' };
 
     const sequence = await this.#sequences.take(request.signal);
+    if (functions && request.prompt.kind === 'chat') {
+      try {
+        const history = chatHistoryOf(request.prompt.messages);
+        const maxTokens = Math.min(request.maxTokens, this.info.nCtx - promptTokens);
+        return await generateWithTools({ sequence, wrapper: this.#wrapper, history, functions, request, promptTokens, maxTokens });
+      } finally {
+        this.#sequences.give(sequence);
+      }
+    }
     const completion = new LlamaCompletion({ contextSequence: sequence });
     let completionTokens = 0;
+    let raw = '';
     let emitted = '';
-    const onText = (text: string) => {
+    const stops = new StopSequences(request.stop, request.signal, (text) => {
       emitted += text;
       request.onText?.(text);
+    });
+    const onText = (text: string) => {
+      raw += text;
+      stops.push(text);
     };
     try {
       const result = await completion.generateCompletionWithMeta(tokens, {
@@ -147,10 +168,10 @@ export class LlamaEngine implements Engine {
         topK: request.topK,
         seed: request.seed,
         grammar,
-        customStopTriggers: [...triggers, ...(request.stop ?? []).filter((s) => s.length > 0)],
+        customStopTriggers: triggers,
         // Generation stops at the end of the context instead of silently dropping the prompt's start.
         disableContextShift: true,
-        signal: request.signal,
+        signal: stops.signal,
         stopOnAbortSignal: true,
         onToken: (generated) => {
           completionTokens += generated.length;
@@ -159,12 +180,15 @@ export class LlamaEngine implements Engine {
       });
       // The stream regulator can hold back text that looked like the start of a stop trigger;
       // hand it out so the pieces always add up to the whole text.
-      if (result.response.length > emitted.length && result.response.startsWith(emitted)) {
-        onText(result.response.slice(emitted.length));
+      if (result.response.length > raw.length && result.response.startsWith(raw)) {
+        onText(result.response.slice(raw.length));
       }
-      return { text: emitted, promptTokens, completionTokens, stopReason: stopReasonOf(result.metadata.stopReason, request) };
+      stops.finish();
+      const stopReason = stops.matched ? 'stop' : stopReasonOf(result.metadata.stopReason, request);
+      return { text: emitted, promptTokens, completionTokens, stopReason };
     } catch (err) {
       if (request.signal?.aborted) return { text: emitted, promptTokens, completionTokens, stopReason: 'cancelled' };
+      if (stops.matched) return { text: emitted, promptTokens, completionTokens, stopReason: 'stop' };
       throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
     } finally {
       completion.dispose({ disposeSequence: false });
@@ -205,10 +229,24 @@ export class LlamaEngine implements Engine {
     if (this.#closed) throw new InferdError('backend_unavailable', 'the model is not loaded');
   }
 
-  #render(prompt: Prompt): { tokens: Token[]; triggers: LlamaText[] } {
+  #render(prompt: Prompt, functions?: ChatModelFunctions): { tokens: Token[]; triggers: LlamaText[] } {
     if (prompt.kind === 'text') return { tokens: this.#promptTokens(prompt), triggers: [] };
-    const state = this.#wrapper.generateContextState({ chatHistory: chatHistoryOf(prompt.messages) });
+    const state = this.#wrapper.generateContextState({
+      chatHistory: chatHistoryOf(prompt.messages),
+      ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
+    });
     return { tokens: this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
+  }
+
+  /** The request's tools as node-llama-cpp functions, after checking they can be honoured. */
+  #functions(request: GenerateRequest): ChatModelFunctions | undefined {
+    if (!request.tools || request.tools.length === 0) return undefined;
+    if (!this.capabilities.tools) {
+      throw new InferdError('invalid_request', `invalid request: the model's chat template (${this.info.chatTemplate}) has no function-calling format`);
+    }
+    if (request.constraint) throw new InferdError('invalid_request', 'invalid request: tools cannot be combined with a grammar or response format');
+    if (request.prompt.kind !== 'chat') throw new InferdError('invalid_request', 'invalid request: tools need a chat prompt');
+    return functionsOf(request.tools);
   }
 
   /** Prompt tokens without the BOS that LlamaCompletion adds itself. */
@@ -225,32 +263,26 @@ export class LlamaEngine implements Engine {
   async #grammar(constraint: OutputConstraint): Promise<LlamaGrammar> {
     try {
       if (constraint.kind === 'gbnf') return await this.#llama.createGrammar({ grammar: constraint.grammar });
-      if (constraint.kind === 'json') return await this.#llama.getGrammarFor('json');
-      return await this.#llama.createGrammarForJsonSchema(constraint.schema as never);
+      if (constraint.kind === 'json') {
+        this.#anyJson ??= anyJsonGrammar(this.#llama).catch((err: unknown) => {
+          this.#anyJson = null;
+          throw err;
+        });
+        return await this.#anyJson;
+      }
+      return await jsonSchemaGrammar(this.#llama, constraint.schema);
     } catch (err) {
       throw new InferdError('invalid_request', `invalid request: grammar rejected: ${(err as Error).message}`, { cause: err });
     }
   }
 }
 
+/** Client stop sequences are matched by StopSequences; custom triggers here are the template's. */
 function stopReasonOf(reason: string, request: GenerateRequest): EngineStopReason {
   if (reason === 'abort') return 'cancelled';
   if (reason === 'maxTokens') return 'length';
-  if (reason === 'customStopTrigger' && (request.stop?.length ?? 0) > 0) return 'stop';
   if (request.signal?.aborted) return 'cancelled';
   return 'end';
-}
-
-/** v1 and OpenAI messages as node-llama-cpp chat history, ending with an open model turn. */
-function chatHistoryOf(messages: readonly ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [];
-  for (const message of messages) {
-    if (message.role === 'system') history.push({ type: 'system', text: message.content });
-    else if (message.role === 'user') history.push({ type: 'user', text: message.content });
-    else history.push({ type: 'model', response: [message.content] });
-  }
-  history.push({ type: 'model', response: [] });
-  return history;
 }
 
 /** The token LlamaCompletion puts in front of every input (mirrors its own rule). */

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../errors.js';
 import { MAX_FRAME_BYTES } from '../protocol/ndjson.js';
+import type { OpenAIError } from '../openai/common-schemas.js';
 import { errorFrame } from '../protocol/v1.js';
 import { describeIssues, type ValidationIssue } from '../protocol/validate.js';
 
@@ -12,7 +13,8 @@ export function classify(err: unknown): InferdError {
   if (err instanceof InferdError) return err;
   const fe = err as Partial<FastifyError> & { validation?: ValidationIssue[] };
   if (Array.isArray(fe.validation)) {
-    return new InferdError('invalid_request', `invalid request: ${describeIssues(fe.validation)}`);
+    const param = paramOf(fe.validation);
+    return new InferdError('invalid_request', `invalid request: ${describeIssues(fe.validation)}`, param ? { detail: { param } } : {});
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -31,6 +33,16 @@ export function classify(err: unknown): InferdError {
   return toInferdError(err);
 }
 
+/** The field a validation failure is about (`messages.0.role`), for the OpenAI error's `param`. */
+function paramOf(issues: readonly ValidationIssue[]): string | undefined {
+  const issue = issues[0];
+  if (!issue) return undefined;
+  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const missing = (issue.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];
+  if (issue.keyword === 'required' && missing) return path ? `${path}.${missing}` : missing;
+  return path || undefined;
+}
+
 function bodyLimitText(fe: Partial<FastifyError>): string {
   const match = /(\d+)/.exec(fe.message ?? '');
   return match ? `${match[1]} byte` : `${MAX_FRAME_BYTES} byte`;
@@ -40,11 +52,18 @@ export function isOpenAiRoute(url: string): boolean {
   return url === '/v1' || url.startsWith('/v1/');
 }
 
+/**
+ * The OpenAI error object. `param` names the request field at fault when the thrower said so
+ * (`detail.param`); the same object is the last event of an OpenAI stream that fails midway.
+ */
+export function openAiErrorBody(err: InferdError): OpenAIError {
+  const param = err.detail?.['param'];
+  return { error: { message: err.message, type: err.openaiType, param: typeof param === 'string' ? param : null, code: err.openaiCode } };
+}
+
 /** The body for an error, shaped for the route family. */
 export function errorBody(request: FastifyRequest, err: InferdError): unknown {
-  if (isOpenAiRoute(request.url)) {
-    return { error: { message: err.message, type: err.openaiType, param: null, code: err.wireCode } };
-  }
+  if (isOpenAiRoute(request.url)) return openAiErrorBody(err);
   const body = request.body as { id?: unknown } | undefined;
   return errorFrame(typeof body?.id === 'string' ? body.id : '', err);
 }

@@ -3,6 +3,10 @@
 import { fileURLToPath } from 'node:url';
 import type { SwaggerOptions } from '@fastify/swagger';
 import type { TSchema } from 'typebox';
+import { ChatCompletionChunkSchema, ChatCompletionSchema } from '../openai/chat-schemas.js';
+import { ModelListSchema, ModelSchema, OpenAIErrorSchema } from '../openai/common-schemas.js';
+import { CompletionChunkSchema, CompletionSchema } from '../openai/completion-schemas.js';
+import { EmbeddingListSchema } from '../openai/embedding-schemas.js';
 import { DoneFrameSchema, ErrorFrameSchema, V1FrameSchema } from '../protocol/v1.js';
 import { StatusFrameSchema } from '../status/events.js';
 
@@ -12,6 +16,14 @@ export const SHARED_SCHEMAS: ReadonlyArray<TSchema & { $id: string }> = [
   { ...V1FrameSchema, $id: 'V1Frame' },
   { ...DoneFrameSchema, $id: 'DoneFrame' },
   { ...ErrorFrameSchema, $id: 'ErrorFrame' },
+  { ...OpenAIErrorSchema, $id: 'OpenAIError' },
+  { ...ChatCompletionSchema, $id: 'ChatCompletion' },
+  { ...ChatCompletionChunkSchema, $id: 'ChatCompletionChunk' },
+  { ...CompletionSchema, $id: 'Completion' },
+  { ...CompletionChunkSchema, $id: 'CompletionChunk' },
+  { ...EmbeddingListSchema, $id: 'EmbeddingList' },
+  { ...ModelSchema, $id: 'Model' },
+  { ...ModelListSchema, $id: 'ModelList' },
 ];
 
 export const openapiDocument: SwaggerOptions = {
