@@ -20,9 +20,16 @@ export interface ChildDaemon {
 
 export async function spawnDaemon(t: Test, args: string[], env: Record<string, string> = {}): Promise<ChildDaemon> {
   const home = mkdtempSync(join(tmpdir(), 'inferd-child-'));
+  // Defaults for a private daemon; a flag given in `args` (or a --config that sets the key) wins.
+  const defaults: Array<[string, string]> = [
+    ['--port', '0'],
+    ['--runtime-dir', join(home, 'run')],
+    ['--log-level', 'info'],
+    ...(args.includes('--config') ? [] : ([['--models-home', join(home, 'models')]] as Array<[string, string]>)),
+  ];
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--models-home', join(home, 'models'), '--runtime-dir', join(home, 'run'), '--log-level', 'info', ...args],
+    [CLI, 'serve', ...defaults.filter(([flag]) => !args.includes(flag)).flat(), ...args],
     { env: { ...process.env, HOME: home, INFERD_CONFIG: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
