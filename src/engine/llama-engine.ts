@@ -120,7 +120,7 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(prompt: Prompt): number {
-    return this.#promptTokens(prompt).length + (this.#bos === null ? 0 : 1);
+    return this.#render(prompt).tokens.length + (this.#bos === null ? 0 : 1);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -229,8 +229,9 @@ export class LlamaEngine implements Engine {
     if (this.#closed) throw new InferdError('backend_unavailable', 'the model is not loaded');
   }
 
+  /** The prompt's tokens (without the BOS LlamaCompletion adds itself) and the template's stop triggers. */
   #render(prompt: Prompt, functions?: ChatModelFunctions): { tokens: Token[]; triggers: LlamaText[] } {
-    if (prompt.kind === 'text') return { tokens: this.#promptTokens(prompt), triggers: [] };
+    if (prompt.kind === 'text') return { tokens: this.#model.tokenize(prompt.text, false, 'trimLeadingSpace'), triggers: [] };
     const state = this.#wrapper.generateContextState({
       chatHistory: chatHistoryOf(prompt.messages),
       ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
@@ -249,12 +250,6 @@ export class LlamaEngine implements Engine {
     return functionsOf(request.tools);
   }
 
-  /** Prompt tokens without the BOS that LlamaCompletion adds itself. */
-  #promptTokens(prompt: Prompt): Token[] {
-    if (prompt.kind === 'text') return this.#model.tokenize(prompt.text, false, 'trimLeadingSpace');
-    const state = this.#wrapper.generateContextState({ chatHistory: chatHistoryOf(prompt.messages) });
-    return this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace'));
-  }
 
   #stripBos(tokens: Token[]): Token[] {
     return this.#bos !== null && tokens[0] === this.#bos ? tokens.slice(1) : tokens;
