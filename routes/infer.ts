@@ -3,7 +3,7 @@
 // it they are an `error` frame. Every request ends with exactly one terminal frame.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { InferdError } from '../src/errors.js';
+import { clientSignal } from '../src/http/client-signal.js';
 import { streamFormat } from '../src/http/negotiate.js';
 import { startStream } from '../src/http/response-stream.js';
 import { runV1 } from '../src/inference/v1-run.js';
@@ -38,11 +38,7 @@ const inferRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = resolveV1Request(request.body);
       const { gate, config, metrics } = app.inferd;
-      const client = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) client.abort(new InferdError('backend_unavailable', 'client disconnected'));
-      });
-      const lease = await gate.lease(client.signal);
+      const lease = await gate.lease(clientSignal(reply));
       const format = streamFormat(request.headers.accept);
       const stream = body.stream ? startStream(app, reply, format, config.write_timeout_ms) : null;
       // Stream headers go out with the first frame, so an error before any token (a bad

@@ -77,7 +77,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
 
   app.decorate('inferd', services);
   app.decorate('streams', new StreamRegistry());
-  installErrorHandling(app);
+  installErrorHandling(app, services.config.body_limit);
   // Open streams (token streams, admin streams) would keep server.close() waiting forever.
   app.addHook('preClose', async () => {
     app.streams.closeAll();

@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { planChat } from '../../src/openai/chat-plan.js';
 import { ChatChunks, chatCompletion } from '../../src/openai/chat-response.js';
 import { ChatCompletionRequestSchema } from '../../src/openai/chat-schemas.js';
-import { clientSignal } from '../../src/openai/client-signal.js';
+import { clientSignal } from '../../src/http/client-signal.js';
 import { OPENAI_ERROR_RESPONSES } from '../../src/openai/error-responses.js';
 import { OpenAiEventStream } from '../../src/openai/event-stream.js';
 import { nowSeconds, openAiId } from '../../src/openai/ids.js';

@@ -3,7 +3,7 @@
 // slot the request holds, so each choice is an honest, independent generation.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { clientSignal } from '../../src/openai/client-signal.js';
+import { clientSignal } from '../../src/http/client-signal.js';
 import { planCompletion } from '../../src/openai/completion-plan.js';
 import { CompletionChunks, completion } from '../../src/openai/completion-response.js';
 import { CompletionRequestSchema } from '../../src/openai/completion-schemas.js';

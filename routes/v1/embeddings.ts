@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toInferdError } from '../../src/errors.js';
-import { clientSignal } from '../../src/openai/client-signal.js';
+import { clientSignal } from '../../src/http/client-signal.js';
 import { embeddingInputs, embeddingList } from '../../src/openai/embedding-response.js';
 import { EmbeddingRequestSchema } from '../../src/openai/embedding-schemas.js';
 import { OPENAI_ERROR_RESPONSES } from '../../src/openai/error-responses.js';

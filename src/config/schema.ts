@@ -2,8 +2,9 @@
 // defaults, the validation and the README's reference table.
 import { Type, type Static } from 'typebox';
 
+import { MAX_FRAME_BYTES } from '../protocol/ndjson.js';
+
 export const DEFAULT_PORT = 47321;
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** Name of a model in the store: a strict slug, so it can never traverse paths. */
 export const MODEL_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';

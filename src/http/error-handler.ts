@@ -3,13 +3,12 @@
 // catalogue. Handlers only throw.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../errors.js';
-import { MAX_FRAME_BYTES } from '../protocol/ndjson.js';
 import type { OpenAIError } from '../openai/common-schemas.js';
 import { errorFrame } from '../protocol/v1.js';
 import { describeIssues, type ValidationIssue } from '../protocol/validate.js';
 
 /** Turns Fastify's own errors (validation, body parsing, limits) into catalogue errors. */
-export function classify(err: unknown): InferdError {
+export function classify(err: unknown, bodyLimit: number): InferdError {
   if (err instanceof InferdError) return err;
   const fe = err as Partial<FastifyError> & { validation?: ValidationIssue[] };
   if (Array.isArray(fe.validation)) {
@@ -18,7 +17,7 @@ export function classify(err: unknown): InferdError {
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new InferdError('frame_too_large', `request body exceeds the ${bodyLimitText(fe)} limit`);
+      return new InferdError('frame_too_large', `request body exceeds body_limit (${bodyLimit} bytes)`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new InferdError('invalid_request', `decode: ${fe.message ?? 'invalid JSON'}`);
@@ -41,11 +40,6 @@ function paramOf(issues: readonly ValidationIssue[]): string | undefined {
   const missing = (issue.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];
   if (issue.keyword === 'required' && missing) return path ? `${path}.${missing}` : missing;
   return path || undefined;
-}
-
-function bodyLimitText(fe: Partial<FastifyError>): string {
-  const match = /(\d+)/.exec(fe.message ?? '');
-  return match ? `${match[1]} byte` : `${MAX_FRAME_BYTES} byte`;
 }
 
 export function isOpenAiRoute(url: string): boolean {
@@ -73,9 +67,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Inf
   return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(request, err));
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((raw, request, reply) => {
-    const err = classify(raw);
+    const err = classify(raw, bodyLimit);
     if (err.status >= 500) request.log.error({ err: raw, code: err.code }, err.message);
     else request.log.info({ code: err.code }, err.message);
     // A 5xx message from an unexpected failure may carry internals; the log has the detail.

@@ -31,7 +31,10 @@ t.test('serve: an invalid value exits 2 naming the key and the value', async (t)
   const flag = await inferd(['serve', '--n-ctx', 'abc']);
   t.equal(flag.code, 2);
   t.match(flag.stderr, /invalid config: n_ctx = "abc" \(from --n-ctx\): must be an integer/);
-  const fromEnv = await run(process.execPath, [CLI, 'serve'], { env: { ...env, INFERD_PARALLEL: 'lots' } }).catch((e: { code: number; stderr: string }) => e);
+  const fromEnv = (await run(process.execPath, [CLI, 'serve'], { env: { ...env, INFERD_PARALLEL: 'lots' } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  ));
   t.equal(fromEnv.code, 2);
   t.match(fromEnv.stderr, /parallel = "lots" \(from INFERD_PARALLEL\)/);
   const unknown = await inferd(['serve', '--bogus']);

@@ -48,6 +48,7 @@ t.test('a body over the limit is 413 frame_too_large', async (t) => {
   const res2 = await postJson<ErrorFrame>(`${small.url}/infer`, { messages: [{ role: 'user', content: 'x'.repeat(5000) }] });
   t.equal(res2.status, 413, 'the limit is configurable');
   t.equal(res2.body.code, 'frame_too_large');
+  t.equal(res2.body.message, 'request body exceeds body_limit (4096 bytes)');
 });
 
 t.test('queue_full is 429 with Retry-After (parallel 1, queue_depth 0)', async (t) => {
