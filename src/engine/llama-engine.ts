@@ -1,5 +1,6 @@
 // The node-llama-cpp implementation of Engine. One model, one context with `parallel`
 // sequences; each generation borrows a sequence and gives it back.
+import { randomInt } from 'node:crypto';
 import { basename } from 'node:path';
 import {
   LlamaCompletion,
@@ -123,8 +124,11 @@ export class LlamaEngine implements Engine {
     return this.#render(prompt).tokens.length + (this.#bos === null ? 0 : 1);
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
+  async generate(unseeded: GenerateRequest): Promise<GenerateResult> {
     this.#assertOpen();
+    // node-llama-cpp's default seed is the current second, so two requests within a second
+    // would sample the very same reply. Without a seed of the client's, draw a fresh one.
+    const request = { ...unseeded, seed: unseeded.seed ?? randomInt(0, 2 ** 32) };
     const functions = this.#functions(request);
     const { tokens, triggers } = this.#render(request.prompt, functions);
     const promptTokens = tokens.length + (this.#bos === null ? 0 : 1);

@@ -77,6 +77,12 @@ t.test('POST /infer', async (t) => {
     t.ok(first.content.length > 0);
   });
 
+  t.test('without a seed, replies differ (even within the same second)', async (t) => {
+    const body = { messages: hello, temperature: 1, max_tokens: 40, stream: false };
+    const texts = await Promise.all([1, 2, 3].map(() => postJson<DoneFrame>(`${url}/infer`, body).then((r) => r.body.content)));
+    t.ok(new Set(texts).size > 1, `three unseeded replies are not all the same: ${JSON.stringify(texts)}`);
+  });
+
   t.test('stream:false answers one JSON done frame', async (t) => {
     const res = await postJson<DoneFrame>(`${url}/infer`, { id: 's', messages: hello, stream: false, max_tokens: 30, seed: 5 });
     t.equal(res.status, 200);
