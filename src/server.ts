@@ -47,6 +47,10 @@ export async function runServer(config: InferdConfig): Promise<number> {
   try {
     const url = await daemon.listen();
     log.info({ url }, 'listening');
+    if (!isLoopback(config.host)) {
+      // inferd has no authentication of its own; /admin/reload is on the same port.
+      log.warn({ host: config.host }, 'listening beyond loopback with no authentication: put a TLS proxy that authenticates in front');
+    }
   } catch (err) {
     // The lock and socket errors name their path; anything else came from the HTTP bind.
     const lockOrSocket = isInferdError(err) && (err.code === 'lock_held' || err.code === 'socket_error');
@@ -67,4 +71,8 @@ export async function runServer(config: InferdConfig): Promise<number> {
   // Serving now; a signal (or the failure above) starts the shutdown this waits for.
   await done;
   return exitCode;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
