@@ -59,8 +59,21 @@ export async function runServer(config: InferdConfig): Promise<number> {
     return 1;
   }
 
+  // A reload whose rollback also failed leaves nothing to serve: exit so a supervisor restarts us.
+  let started = false;
+  daemon.lifecycle.bus.waitForStatus('failed').then(
+    (record) => {
+      if (!started || stopping) return;
+      process.stderr.write(`inferd: ${(record.event as { message: string }).message}\n`);
+      exitCode = 1;
+      void stop();
+    },
+    () => {}, // the bus closed first: a normal shutdown
+  );
+
   try {
     await daemon.start();
+    started = true;
   } catch (err) {
     if (!stopping) {
       process.stderr.write(`inferd: model bring-up failed: ${toInferdError(err).message}\n`);

@@ -24,7 +24,9 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`Last-Event-ID` replays missed events; `: ping` heartbeats), otherwise NDJSON, one StatusFrame per line. ' +
           '`?format=sse|ndjson` overrides the Accept header. A client that falls 256 frames behind is disconnected.',
         querystring: Type.Object({ format: Type.Optional(Type.Enum(['sse', 'ndjson'])) }),
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+        headers: Type.Object({
+          'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: '`<boot>.<n>` as sent in the SSE `id:` field' })),
+        }),
         response: {
           200: {
             description: 'The stream',
@@ -39,19 +41,30 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { lifecycle, config } = app.inferd;
       const format = streamFormat(request.headers.accept, request.query.format);
-      const lastEventId = request.headers['last-event-id'];
-      const subscription = lifecycle.bus.subscribe(lastEventId === undefined ? {} : { lastEventId: Number(lastEventId) });
+      const lastEventId = eventNumber(request.headers['last-event-id'], lifecycle.bus.bootId);
+      const subscription = lifecycle.bus.subscribe(lastEventId === undefined ? {} : { lastEventId });
       reply.hijack();
       reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
       const pump = new StreamPump(reply.raw, { writeTimeoutMs: config.write_timeout_ms });
       const untrack = app.streams.track(pump);
       try {
-        await pumpStatus(subscription, pump, { format, heartbeatMs: config.sse_heartbeat_ms, retryMs: SSE_RETRY_MS });
+        await pumpStatus(subscription, pump, {
+          format,
+          heartbeatMs: config.sse_heartbeat_ms,
+          retryMs: SSE_RETRY_MS,
+          eventIdPrefix: lifecycle.bus.bootId,
+        });
       } finally {
         untrack();
       }
     },
   );
 };
+
+/** The event number of a Last-Event-ID from this boot; anything else gets the current state. */
+function eventNumber(header: string | undefined, bootId: string): number | undefined {
+  const match = header === undefined ? null : /^([0-9a-f]+)\.(\d{1,15})$/.exec(header);
+  return match && match[1] === bootId ? Number(match[2]) : undefined;
+}
 
 export default adminStatusRoutes;

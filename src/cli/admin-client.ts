@@ -27,7 +27,8 @@ export async function openAdminStream(target: AdminTarget, signal: AbortSignal):
     });
   }
   try {
-    const res = await request(new URL('/admin/status?format=ndjson', target.url), { signal, headers: { accept: 'application/x-ndjson' } });
+    // bodyTimeout 0: an idle admin stream is silent for as long as nothing happens (NDJSON has no heartbeat).
+    const res = await request(new URL('/admin/status?format=ndjson', target.url), { signal, bodyTimeout: 0, headers: { accept: 'application/x-ndjson' } });
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new InferdError('socket_error', `${target.url}/admin/status answered HTTP ${res.statusCode}`);

@@ -64,6 +64,8 @@ async function runPull(flags: PullFlags): Promise<number> {
       caPem,
       signal: controller.signal,
       verifyCached: flags.verify ? 'sha256' : 'size',
+      // Asked for explicitly: try even a URL whose last download failed its checksum.
+      retryKnownMismatch: true,
       // A TTY bar wants frequent updates; plain logs keep the daemon's cadence.
       ...(tty ? { progress: { everyBytes: 1024 * 1024, everyMs: 250 } } : {}),
       onEvent: (event) => onEvent(event, bar),

@@ -5,6 +5,8 @@ import { Type, type Static } from 'typebox';
 import { MAX_FRAME_BYTES } from '../protocol/ndjson.js';
 
 export const DEFAULT_PORT = 47321;
+/** Node timers overflow (and fire after 1 ms) beyond this. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Name of a model in the store: a strict slug, so it can never traverse paths. */
 export const MODEL_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -56,9 +58,9 @@ export const ConfigSchema = Type.Object(
       maximum: 1024 * 1024 * 1024,
       description: 'Largest accepted HTTP request body, bytes',
     }),
-    drain_timeout_ms: Type.Integer({ default: 30000, minimum: 0, description: 'How long drain and reload wait for in-flight requests' }),
-    sse_heartbeat_ms: Type.Integer({ default: 15000, minimum: 100, description: 'Interval of the SSE `: ping` comment' }),
-    write_timeout_ms: Type.Integer({ default: 60000, minimum: 0, description: 'Drop a client that stops reading for this long (0: never)' }),
+    drain_timeout_ms: Type.Integer({ default: 30000, minimum: 0, maximum: MAX_TIMER_MS, description: 'How long drain and reload wait for in-flight requests' }),
+    sse_heartbeat_ms: Type.Integer({ default: 15000, minimum: 100, maximum: MAX_TIMER_MS, description: 'Interval of the SSE `: ping` comment' }),
+    write_timeout_ms: Type.Integer({ default: 60000, minimum: 0, maximum: MAX_TIMER_MS, description: 'Drop a client that stops reading for this long (0: never)' }),
     runtime_dir: Type.Optional(Type.String({ minLength: 1, description: 'Directory of admin.sock, infer.sock and inferd.lock' })),
     admin_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of admin.sock' })),
     infer_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of infer.sock' })),

@@ -17,6 +17,7 @@ export const GgufSummarySchema = Type.Object({
   blockCount: Type.Integer({ minimum: 1 }),
   fileType: Type.Optional(Type.Integer({ minimum: 0, description: 'general.file_type (llama_ftype)' })),
   hasChatTemplate: Type.Boolean(),
+  maxTokenBytes: Type.Integer({ minimum: 0, description: 'Longest token text in the vocabulary, in UTF-8 bytes' }),
   sizeBytes: Type.Integer({ minimum: 0 }),
   dataOffset: Type.Integer({ minimum: 0, description: 'File offset where tensor data starts' }),
 });
@@ -65,7 +66,7 @@ const NO_ATTENTION_ARCHS: ReadonlySet<string> = new Set(['mamba', 'mamba2', 'rwk
 
 type Value =
   | { kind: 'string'; value: string }
-  | { kind: 'array'; itemType: number; length: number; ints?: bigint[] }
+  | { kind: 'array'; itemType: number; length: number; ints?: bigint[]; longestString?: number }
   | { kind: 'scalar'; type: number; value: bigint | number };
 
 /** Sequential reader over a file handle with a growable window; every read is bounds-checked. */
@@ -130,7 +131,9 @@ class Cursor {
     return (await this.bytes(Number(len), what)).toString('utf8');
   }
   /** Skips `count` strings; a synchronous loop over the window, since vocabularies hold ~10^5 of them. */
-  async skipStrings(count: number, max: number, what: string): Promise<void> {
+  /** Skips `count` strings; returns the longest one's length in bytes. */
+  async skipStrings(count: number, max: number, what: string): Promise<number> {
+    let longest = 0;
     for (let i = 0; i < count; i++) {
       if (!this.inWindow(8)) await this.ensure(8, `the length of item ${i} of ${what}`);
       const at = this.at();
@@ -141,7 +144,9 @@ class Cursor {
         throw this.bad(`item ${i} of ${what} (${lo} bytes at offset ${this.pos + 8}) runs past the end of the file (size ${this.size})`);
       }
       this.pos += 8 + lo;
+      if (lo > longest) longest = lo;
     }
+    return longest;
   }
   async scalar(type: number, what: string): Promise<bigint | number> {
     const size = FIXED_SIZE[type] as number;
@@ -187,8 +192,8 @@ export async function checkGgufFile(path: string): Promise<GgufSummary> {
 async function parse(c: Cursor, bad: (problem: string) => InferdError): Promise<GgufSummary> {
   const magic = await c.bytes(4, 'the magic bytes');
   if (magic.toString('latin1') !== 'GGUF') {
-    const shown = [...magic].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '?')).join('');
-    throw bad(`wrong magic bytes '${shown}' (expected 'GGUF')`);
+    // The bytes found are not echoed: the error can reach HTTP clients (a reload path).
+    throw bad(`it does not start with the GGUF magic bytes`);
   }
   const version = await c.u32('the version');
   if (version !== 2 && version !== 3) {
@@ -290,8 +295,8 @@ async function readValue(c: Cursor, bad: (problem: string) => InferdError, key: 
   }
   const length = Number(n);
   if (itemType === V.STRING) {
-    await c.skipStrings(length, MAX_STRING_BYTES, `array '${key}'`);
-    return { kind: 'array', itemType, length };
+    const longestString = await c.skipStrings(length, MAX_STRING_BYTES, `array '${key}'`);
+    return { kind: 'array', itemType, length, longestString };
   }
   // Small integer arrays (per-layer head counts and the like) are kept; anything else is skipped.
   if (INTEGER_TYPES.has(itemType) && length <= 4096) {
@@ -355,5 +360,6 @@ function summarise(
     blockCount,
     ...(fileType?.kind === 'scalar' && INTEGER_TYPES.has(fileType.type) ? { fileType: Number(fileType.value) } : {}),
     hasChatTemplate: (str('tokenizer.chat_template') ?? '').length > 0,
+    maxTokenBytes: tokens.longestString ?? 0,
   };
 }

@@ -59,11 +59,14 @@ export class LlamaEngine implements Engine {
   readonly #wrapper: ChatWrapper;
   readonly #sequences: SequencePool<LlamaContextSequence>;
   readonly #bos: Token | null;
+  /** No token is longer than this many bytes of text (from the GGUF vocabulary). */
+  readonly #maxTokenBytes: number;
   #embedding: Promise<LlamaEmbeddingContext> | null = null;
   #anyJson: Promise<LlamaGrammar> | null = null;
   #closed = false;
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, wrapper?: ChatWrapper) {
+  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, maxTokenBytes: number, wrapper?: ChatWrapper) {
+    this.#maxTokenBytes = Math.max(1, maxTokenBytes);
     this.#llama = llama;
     this.#model = model;
     this.#context = context;
@@ -111,7 +114,7 @@ export class LlamaEngine implements Engine {
         trainContextSize: model.trainContextSize,
         embeddingSize: model.embeddingVectorSize,
         chatTemplate: '',
-      }, chatWrapper);
+      }, summary.maxTokenBytes, chatWrapper);
     } catch (err) {
       await model.dispose();
       throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
@@ -203,12 +206,17 @@ export class LlamaEngine implements Engine {
   async embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
     this.#assertOpen();
     const contextSize = Math.min(this.info.nCtx, this.info.trainContextSize);
-    this.#embedding ??= this.#model.createEmbeddingContext({ contextSize, threads: this.info.threads });
+    // A failed creation is not cached: the next request tries again.
+    this.#embedding ??= this.#model.createEmbeddingContext({ contextSize, threads: this.info.threads }).catch((err: unknown) => {
+      this.#embedding = null;
+      throw err;
+    });
     const context = await this.#embedding;
     const vectors: number[][] = [];
     let promptTokens = 0;
     for (const input of inputs) {
       if (signal?.aborted) throw signal.reason;
+      this.#assertCanFit(input, contextSize, 'an input');
       const tokens = this.#model.tokenize(input);
       if (tokens.length > contextSize) {
         throw new InferdError('invalid_request', `invalid request: input is ${tokens.length} tokens; embeddings take at most ${contextSize}`);
@@ -229,12 +237,24 @@ export class LlamaEngine implements Engine {
     await this.#model.dispose();
   }
 
+  /**
+   * Tokenizing is synchronous native work (~1 s per MB): text that cannot fit in `tokens` even
+   * with the vocabulary's longest pieces is refused before it blocks the event loop.
+   */
+  #assertCanFit(text: string | readonly string[], tokens: number, what: string): void {
+    const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.reduce((sum, part) => sum + Buffer.byteLength(part), 0);
+    if (bytes > tokens * this.#maxTokenBytes) {
+      throw new InferdError('invalid_request', `invalid request: ${what} is ${bytes} bytes, more than a ${tokens}-token context can hold`);
+    }
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new InferdError('backend_unavailable', 'the model is not loaded');
   }
 
   /** The prompt's tokens (without the BOS LlamaCompletion adds itself) and the template's stop triggers. */
   #render(prompt: Prompt, functions?: ChatModelFunctions): { tokens: Token[]; triggers: LlamaText[] } {
+    this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
     if (prompt.kind === 'text') return { tokens: this.#model.tokenize(prompt.text, false, 'trimLeadingSpace'), triggers: [] };
     const state = this.#wrapper.generateContextState({
       chatHistory: chatHistoryOf(prompt.messages),

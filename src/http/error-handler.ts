@@ -70,7 +70,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Inf
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((raw, request, reply) => {
     const err = classify(raw, bodyLimit);
-    if (err.status >= 500) request.log.error({ err: raw, code: err.code }, err.message);
+    // A client that hung up is not a server error, whatever status it would have been shown.
+    const clientGone = request.raw.destroyed || reply.raw.destroyed;
+    if (err.status >= 500 && !clientGone) request.log.error({ err: raw, code: err.code }, err.message);
     else request.log.info({ code: err.code }, err.message);
     // A 5xx message from an unexpected failure may carry internals; the log has the detail.
     const shown = err.code === 'internal' && !(raw instanceof InferdError) ? new InferdError('internal', 'internal error') : err;

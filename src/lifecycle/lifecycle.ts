@@ -134,15 +134,28 @@ export class Lifecycle implements EngineHolder {
     const nextTarget = target ?? this.#target;
     this.#state = 'restarting';
     this.#options.readyGated?.close();
-    const publish = (phase: RestartPhase) => this.bus.publish({ status: 'restarting', ...phase });
+    // A shutdown may begin at any await below: from then on the drain owns the state and the
+    // stream, so the reload publishes nothing more and stops at the next step.
+    const publish = (phase: RestartPhase) => {
+      if (this.#state === 'restarting') this.bus.publish({ status: 'restarting', ...phase });
+    };
+    const unlessShuttingDown = () => {
+      if (this.#shutdown.signal.aborted) throw this.#shutdown.signal.reason;
+    };
     this.#options.log.info({ target: describeTarget(nextTarget) }, 'reload requested');
     try {
       publish({ phase: 'drain', in_flight: this.#options.admission.inFlight });
       await this.#waitForInFlight();
+      unlessShuttingDown();
       const model = await this.#options.acquire(nextTarget, publish, this.#shutdown.signal);
+      unlessShuttingDown();
       this.#engine = null;
       await previous.engine.close();
       const engine = await this.#options.load(model, publish, this.#shutdown.signal);
+      if (this.#shutdown.signal.aborted) {
+        await engine.close();
+        unlessShuttingDown();
+      }
       this.#target = nextTarget;
       await this.#becomeReady(engine, model, 'reload');
       return { ok: true, path: model.path };
@@ -157,8 +170,9 @@ export class Lifecycle implements EngineHolder {
           this.#engine = await this.#options.load(previous.model, publish, this.#shutdown.signal);
         } catch (again) {
           this.#state = 'failed';
-          this.bus.publish({ status: 'failed', message: `reload failed (${message}) and the previous model could not be loaded again: ${toInferdError(again).message}` });
-          throw toInferdError(again);
+          const failure = `reload failed (${message}) and the previous model could not be loaded again: ${toInferdError(again).message}`;
+          this.bus.publish({ status: 'failed', message: failure });
+          throw new InferdError('reload_failed', failure, { cause: again });
         }
       }
       await this.#becomeReady(this.#engine, previous.model, 'reload');
@@ -172,6 +186,11 @@ export class Lifecycle implements EngineHolder {
    */
   async drain(): Promise<void> {
     if (this.#state === 'draining' || this.#state === 'stopped') return;
+    if (this.#state === 'failed') {
+      // A failed daemon ends at `failed` (contract §9.2): nothing to drain, nothing to announce.
+      this.#shutdown.abort(new InferdError('backend_unavailable', 'the daemon is shutting down'));
+      return;
+    }
     const wasServing = this.#state === 'ready' || this.#state === 'restarting';
     this.#state = 'draining';
     this.#options.readyGated?.close();
@@ -236,5 +255,5 @@ export class Lifecycle implements EngineHolder {
 
 function describeTarget(target: ModelTarget): string {
   if (target === undefined) return 'built-in demo model';
-  return 'path' in target ? target.path : `${target.name} (${target.source_url})`;
+  return 'path' in target ? target.path : target.name;
 }

@@ -8,6 +8,7 @@ import type { Llama } from 'node-llama-cpp';
 import type { InferdConfig } from '../config/schema.js';
 import { DEMO_MODELS, writeDemoModel } from '../demo-model/index.js';
 import type { Engine } from '../engine/engine.js';
+import { checkGgufFile } from '../engine/gguf-check.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
 import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
 import { sha256File } from '../store/hash.js';
@@ -36,6 +37,9 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
       if (target === undefined) return { path: await ensureDemoModel(models, onPhase, log), sizeBytes: DEMO_MODELS.default.sizeBytes };
       const caPem = config.ca_file ? await readCaFile(config.ca_file) : undefined;
       const acquired = await acquireModel(target, models, { onEvent: onPhase, signal, autoPull: config.auto_pull, caPem });
+      // Header check now, not only at load: a reload to a bad file is refused while the
+      // current model still serves.
+      await checkGgufFile(acquired.path);
       return { path: acquired.path, sizeBytes: acquired.sizeBytes };
     },
 

@@ -186,6 +186,7 @@ class Converter {
     const lengths = pick(node, ['minLength', 'maxLength'], (v) => Number.isInteger(v) && (v as number) >= 0, () =>
       this.#fail(path, '`minLength` and `maxLength` must be non-negative integers'),
     );
+    if (contradicts(lengths, 'minLength', 'maxLength')) this.#fail(path, '`minLength` is larger than `maxLength`: no string can match');
     const format = node['format'];
     if (format === undefined) return { g: { type: 'string', ...lengths }, c: { type: 'string', ...lengths } };
     if (typeof format !== 'string' || !FORMATS.includes(format)) this.#fail(path, `\`format\` must be one of ${FORMATS.join(', ')} (others cannot be enforced)`);
@@ -223,6 +224,7 @@ class Converter {
     const counts = pick(node, ['minProperties', 'maxProperties'], (v) => Number.isInteger(v) && (v as number) >= 0, () =>
       this.#fail(path, '`minProperties` and `maxProperties` must be non-negative integers'),
     );
+    if (contradicts(counts, 'minProperties', 'maxProperties')) this.#fail(path, '`minProperties` is larger than `maxProperties`: no object can match');
     return { g: { ...g, ...counts }, c: { ...c, ...counts } };
   }
 
@@ -240,6 +242,7 @@ class Converter {
     const counts = pick(node, ['minItems', 'maxItems'], (v) => Number.isInteger(v) && (v as number) >= 0, () =>
       this.#fail(path, '`minItems` and `maxItems` must be non-negative integers'),
     );
+    if (contradicts(counts, 'minItems', 'maxItems')) this.#fail(path, '`minItems` is larger than `maxItems`: no array can match');
     if (prefix !== undefined) {
       if (!Array.isArray(prefix)) this.#fail(path, '`prefixItems` must be an array of schemas');
       const converted = prefix.map((item, i) => this.#node(item, `${path}/prefixItems/${i}`, depth + 1));
@@ -261,6 +264,11 @@ class Converter {
 
 function asObject(value: unknown): Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+}
+
+/** True when both bounds are set and the lower one is above the upper one. */
+function contradicts(bounds: Json, low: string, high: string): boolean {
+  return typeof bounds[low] === 'number' && typeof bounds[high] === 'number' && bounds[low] > bounds[high];
 }
 
 function pick(node: Json, keys: readonly string[], valid: (v: unknown) => boolean, fail: () => never): Json {

@@ -22,10 +22,11 @@ const LINE_BREAK = /\r\n|\r|\n/;
  * a line break (never the case for JSON.stringify output, but cheap to guard) becomes several
  * `data:` lines, which the client joins back with `\n`.
  */
-export function sseMessage(data: string, id?: number): string {
+export function sseMessage(data: string, id?: number | string): string {
   let out = '';
   if (id !== undefined) {
-    if (!Number.isSafeInteger(id) || id < 0) throw new InferdError('internal', `invalid SSE event id ${String(id)}`);
+    const valid = typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : /^[\w.-]{1,64}$/.test(id);
+    if (!valid) throw new InferdError('internal', `invalid SSE event id ${String(id)}`);
     out = `id: ${id}\n`;
   }
   if (!LINE_BREAK.test(data)) return `${out}data: ${data}\n\n`;

@@ -15,6 +15,11 @@ export interface StatusPumpOptions {
   heartbeatMs?: number;
   /** SSE only: a `retry: <ms>` preamble before the first frame. */
   retryMs?: number;
+  /**
+   * SSE only: event ids become `<prefix>.<n>`. With the bus's boot id as prefix, a browser that
+   * reconnects to a restarted daemon is not mistaken for one that missed a few events.
+   */
+  eventIdPrefix?: string;
 }
 
 /** How the pump ended: the subscription's reason, or `peer_gone` when the reader left first. */
@@ -38,7 +43,12 @@ export async function pumpStatus(
   options: StatusPumpOptions,
 ): Promise<StatusPumpEnd> {
   const sse = options.format === 'sse';
-  const encode = sse ? sseStatusEncoder : ndjsonStatusEncoder;
+  const prefix = options.eventIdPrefix;
+  const encode: StatusEncoder = !sse
+    ? ndjsonStatusEncoder
+    : prefix === undefined
+      ? sseStatusEncoder
+      : (record) => sseMessage(record.frame, `${prefix}.${record.id}`);
   const heartbeatMs = sse && options.heartbeatMs !== undefined && options.heartbeatMs > 0 ? options.heartbeatMs : undefined;
   // Peer gone → unsubscribe, which also wakes the wait below. The listener goes with the subscription.
   const onGone = (): void => subscription.close();

@@ -18,6 +18,28 @@ export type Validator = (value: unknown) => ValidationResult;
 const cache = new WeakMap<TSchema, Validator>();
 
 /**
+ * TypeBox's error walk builds an error for every element of a bad array before we can keep the
+ * first few: a 24 MB body of 12 million array items exhausted the heap. An array this long is
+ * reported on its own, and the walk never runs over it.
+ */
+export const MAX_ARRAY_ITEMS = 10_000;
+
+/** JSON pointer of the first array longer than MAX_ARRAY_ITEMS, or null. Iterative: no deep recursion. */
+function oversizedArray(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [node, path] = next;
+    if (Array.isArray(node)) {
+      if (node.length > MAX_ARRAY_ITEMS) return path;
+      for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${path}/${i}`]);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) stack.push([child, `${path}/${key}`]);
+    }
+  }
+  return null;
+}
+
+/**
  * Compiles (once per schema object) a validator that fills in schema defaults and checks the
  * value. Defaults are applied to the value in place, as Fastify's own Ajv setup would.
  */
@@ -28,6 +50,10 @@ export function validatorFor(schema: TSchema): Validator {
   validator = (value: unknown): ValidationResult => {
     const withDefaults = value !== null && typeof value === 'object' ? Value.Default(schema, value) : value;
     if (check.Check(withDefaults)) return { ok: true, value: withDefaults };
+    const tooLong = oversizedArray(withDefaults);
+    if (tooLong !== null) {
+      return { ok: false, issues: [{ instancePath: tooLong, keyword: 'maxItems', message: `must have at most ${MAX_ARRAY_ITEMS} items` }] };
+    }
     return { ok: false, issues: check.Errors(withDefaults).slice(0, 8) };
   };
   cache.set(schema, validator);

@@ -2,6 +2,7 @@
 // (SSE, chunked NDJSON, admin.sock) reads from. It keeps the current snapshot, a separate
 // capabilities slot, a replay ring for SSE Last-Event-ID, and one bounded queue per subscriber.
 // publish() is synchronous and O(subscribers): it never awaits and never blocks on a reader.
+import { randomBytes } from 'node:crypto';
 import { InferdError } from '../errors.js';
 import { renderStatusFrame, type StatusEvent, type StatusName } from './events.js';
 import { Subscription, kDeliver, kEnd, type StatusRecord } from './subscription.js';
@@ -69,6 +70,9 @@ export class StatusBus {
   // here so every subscriber still sees records in id order.
   #delivering = false;
   readonly #backlog: StatusRecord[] = [];
+
+  /** Differs on every start: event ids restart at 1 in each process. */
+  readonly bootId = randomBytes(4).toString('hex');
 
   constructor(options: StatusBusOptions = {}) {
     this.#replaySize = positiveInt(options.replaySize, DEFAULT_REPLAY_SIZE, 'replaySize');

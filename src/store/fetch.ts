@@ -80,7 +80,8 @@ class DownloadJob {
   ) {
     this.dataPath = store.layout.partialDataPath(spec.sha256);
     this.sidecarPath = store.layout.sidecarPath(spec.sha256);
-    this.ticker = new ProgressTicker(spec.url, ctx.cadence, (frame) => ctx.emit(frame));
+    // Frames reach every admin subscriber: never a signed URL's query or a user:password.
+    this.ticker = new ProgressTicker(redact(new URL(spec.url)), ctx.cadence, (frame) => ctx.emit(frame));
   }
 
   private get where(): string {

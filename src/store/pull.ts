@@ -16,6 +16,7 @@ import { fileSink, type SinkFactory } from './fetch-sink.js';
 import { digestEquals, sha256File } from './hash.js';
 import type { LockInfo, LockOptions } from './lock.js';
 import { manifestSha256, sourceFromUrl } from './manifest.js';
+import { clearMismatch, recordMismatch, refuseKnownMismatch } from './mismatch-marker.js';
 import type { ModelStore } from './model-store.js';
 import { assertModelName, assertSha256 } from './names.js';
 import { shaMismatchReason } from './quarantine.js';
@@ -49,6 +50,11 @@ export interface PullOptions {
    * blobs only come into existence after their digest matched. `sha256`: re-hash it.
    */
   verifyCached?: 'size' | 'sha256' | undefined;
+  /**
+   * Download even when this URL already failed its checksum (an explicit `inferd pull`). Without
+   * it, a remembered mismatch fails at once instead of downloading the same bytes again.
+   */
+  retryKnownMismatch?: boolean | undefined;
   /** Wait at most this long for another process's lock (default: no limit). */
   lockTimeoutMs?: number | undefined;
   lockPollMs?: number | undefined;
@@ -134,7 +140,17 @@ async function run(
           { detail: { name: spec.name, path: blobPath } },
         );
       } else {
-        sizeBytes = (await download(store, spec, options, emit)).bytes;
+        if (!options.retryKnownMismatch) await refuseKnownMismatch(store, spec.sha256, spec.url);
+        try {
+          sizeBytes = (await download(store, spec, options, emit)).bytes;
+        } catch (err) {
+          if (err instanceof InferdError && err.code === 'checksum_mismatch') {
+            const detail = err.detail as { actual_sha256: string; quarantine_path: string };
+            await recordMismatch(store, { url: spec.url, expected_sha256: spec.sha256, actual_sha256: detail.actual_sha256, quarantine_path: detail.quarantine_path });
+          }
+          throw err;
+        }
+        await clearMismatch(store, spec.sha256);
         source = 'download';
       }
     } finally {

@@ -68,6 +68,7 @@ t.test('invalid values name the key, the value and where it came from', async (t
   t.match(failure(() => loadConfig({ env: { INFERD_PARALLEL: '0' }, home })), /parallel = 0 .*must be an integer from 1 to 64/);
   t.match(failure(() => loadConfig({ env: { INFERD_AUTO_PULL: 'maybe' }, home })), /auto_pull = "maybe" .*must be true or false/);
   t.match(failure(() => loadConfig({ env: { INFERD_LOG_LEVEL: 'loud' }, home })), /log_level = "loud" .*must be one of fatal, error/);
+  t.match(failure(() => loadConfig({ env: { INFERD_SSE_HEARTBEAT_MS: '3000000000' }, home })), /sse_heartbeat_ms = 3000000000 .*from 100 to 2147483647/, 'no timer overflow');
   const file = configFile({ queue_depth: -1 });
   t.match(failure(() => loadConfig({ configPath: file, env: {}, home })), new RegExp(`queue_depth = -1 \\(from ${file}\\)`));
 });

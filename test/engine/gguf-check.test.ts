@@ -59,6 +59,9 @@ function patched(edit: (b: Buffer) => void): Buffer {
 }
 
 t.test('the demo models pass and are summarised', async (t) => {
+  const tokens = parts.kvs.find((k) => k.key === 'tokenizer.ggml.tokens')!.value as readonly string[];
+  const longestToken = Math.max(...tokens.map((token) => Buffer.byteLength(token)));
+  t.ok(longestToken > 3, 'the longest token is a learned word piece');
   t.ok(Value.Check(GgufSummarySchema, demoSummary), 'summary matches its schema');
   t.same(
     { ...demoSummary, dataOffset: 0 },
@@ -73,6 +76,7 @@ t.test('the demo models pass and are summarised', async (t) => {
       blockCount: 1,
       fileType: 1,
       hasChatTemplate: true,
+      maxTokenBytes: longestToken,
       sizeBytes: DEMO_MODELS.tiny.sizeBytes,
       dataOffset: 0,
     },
@@ -86,8 +90,8 @@ t.test('the demo models pass and are summarised', async (t) => {
 t.test('headers', async (t) => {
   await refused(t, 'GGUF', /ends at byte 4 while reading the version/, 'a 4-byte file GGUF');
   await refused(t, '', /ends at byte 0 while reading the magic/, 'an empty file');
-  await refused(t, patched((b) => b.write('GGML', 0, 'latin1')), /wrong magic bytes 'GGML'/, 'wrong magic');
-  await refused(t, Buffer.from('<html>not a model</html>'), /wrong magic bytes '<htm'/, 'an HTML page');
+  await refused(t, patched((b) => b.write('GGML', 0, 'latin1')), /does not start with the GGUF magic bytes/, 'wrong magic');
+  await refused(t, Buffer.from('<html>not a model</html>'), /does not start with the GGUF magic bytes/, 'an HTML page');
   await t.rejects(checkGgufFile(dir), { code: 'model_invalid', message: /not a regular file/ }, 'a directory');
   await t.rejects(checkGgufFile(path.join(dir, 'missing.gguf')), { code: 'model_missing', message: /cannot read model file .*missing\.gguf/ }, 'a missing file');
   await refused(t, patched((b) => b.writeUInt32LE(99, 4)), /unsupported GGUF version 99/, 'version 99');

@@ -48,7 +48,7 @@ export async function openAdminStream(base: string, format: 'ndjson' | 'sse', he
             const id = unit.split('\n').find((l) => l.startsWith('id: '));
             if (data.length === 0) continue; // retry preamble or a `: ping` comment
             frames.push(data.join('\n'));
-            ids.push(Number(id?.slice(4)));
+            ids.push(Number(id?.slice(4).split('.').at(-1))); // `id: <boot>.<n>`
           }
         }
         check();

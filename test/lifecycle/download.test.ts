@@ -30,7 +30,8 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
   // ~2 MB/s, so the 11.6 MB download spans more than one 5 s progress interval.
   const { https, caFile } = await server({ chunkBytes: 64 * 1024, delayMs: 30 });
   t.teardown(() => https.close());
-  const model = { name: 'demo-remote', sha256: demo.sha256, source_url: https.url('/demo.gguf'), size_bytes: demo.sizeBytes };
+  // A signed URL: its query must not reach admin subscribers.
+  const model = { name: 'demo-remote', sha256: demo.sha256, source_url: `${https.url('/demo.gguf')}?token=s3cret`, size_bytes: demo.sizeBytes };
   const { url, daemon, config } = await startDaemon(t, { model, ca_file: caFile, threads: 1 }, { start: false });
   const admin = await openAdminStream(url, 'ndjson');
   await admin.until(isStatus('starting'));
@@ -46,7 +47,8 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
   t.ok(downloads.length >= 3, `a first, at least one timed, and a final download frame (${downloads.length})`);
   t.equal(downloads[0].downloaded_bytes, 0, 'the first download frame says 0');
   t.equal(downloads.at(-1).downloaded_bytes, demo.sizeBytes, 'the last one has downloaded == total');
-  t.ok(downloads.every((f) => f.total_bytes === demo.sizeBytes && f.source_url === model.source_url), 'total and URL on every frame');
+  t.ok(downloads.every((f) => f.total_bytes === demo.sizeBytes && f.source_url === `${https.url('/demo.gguf')}?…`), 'total and URL on every frame');
+  t.notOk(admin.frames.some((f) => f.includes('s3cret')), 'the query string is redacted');
   t.ok(downloads.every((f, i) => i === 0 || f.downloaded_bytes > downloads[i - 1].downloaded_bytes), 'progress only grows');
   const blob = join(config.models_home, 'blobs', 'sha256', demo.sha256.slice(0, 2), demo.sha256, 'data');
   t.match(JSON.parse(admin.frames[1]!), { phase: 'checking_local', path: blob });
@@ -122,6 +124,12 @@ t.test('a wrong checksum: quarantine, failed, never ready, nothing loaded, no re
     await t.rejects(stat(blob), { code: 'ENOENT' }, `no blob stored under ${sha.slice(0, 8)}…`);
   }
   t.equal(daemon.lifecycle.state, 'failed');
+  await daemon.shutdown();
+
+  // A supervisor restarting the daemon must not download (and quarantine) the same bytes again.
+  const restarted = await startDaemon(t, { model, ca_file: caFile, models_home: config.models_home }, { start: false });
+  await t.rejects(restarted.daemon.start(), /an earlier download of .* did not match sha256 .* Not downloading it again/);
+  t.equal(https.log.filter((r) => r.method === 'GET').length, 1, 'no second download after a restart');
 });
 
 t.test('auto_pull:false with the blob absent names inferd pull', async (t) => {

@@ -94,6 +94,7 @@ t.test('a bring-up failure publishes failed, ends the streams and exits non-zero
   t.notOk(admin.frames.some((f) => JSON.parse(f).status === 'ready'), 'never ready');
   await daemon.shutdown();
   await admin.ended;
+  t.equal(JSON.parse(admin.frames.at(-1)!).status, 'failed', 'the stream ends at failed: no draining after a failed bring-up');
 
   const child = await spawnDaemon(t, ['--model', '/nonexistent/model.gguf']);
   t.equal(await child.exited, 1, 'the process exits 1');

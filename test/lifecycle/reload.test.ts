@@ -1,12 +1,16 @@
 // Reload without a restart: POST /admin/reload and SIGHUP. In-flight work finishes first,
 // inference answers 503 meanwhile, the reload ends with capabilities and ready, and a failed
 // reload goes back to the previous model.
-import { open, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { copyFile, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import type { DoneFrame, ErrorFrame } from '../../src/protocol/v1.js';
+import { DEMO_BUILD_OPTIONS } from '../../src/demo-model/index.js';
+import { encodeGguf } from '../../src/demo-model/gguf-writer.js';
+import { buildDemoParts } from '../../src/demo-model/model-builder.js';
 import { isStatus, openAdminStream } from '../helpers/admin.js';
 import { spawnDaemon } from '../helpers/child-daemon.js';
 import { startDaemon } from '../helpers/daemon.js';
@@ -97,4 +101,41 @@ t.test('SIGHUP reloads the model', async (t) => {
   t.same(admin.frames.slice(mark).map(summary), ['restarting/drain', 'restarting/checking_local', 'restarting/mmap', 'restarting/kv_cache', 'capabilities', 'ready']);
   daemon.child.kill('SIGTERM');
   t.equal(await daemon.exited, 0);
+});
+
+t.test('a shutdown during a reload wins: nothing is published after draining', async (t) => {
+  const { url, daemon } = await startDaemon(t, { drain_timeout_ms: 2000 });
+  const admin = await openAdminStream(url, 'ndjson');
+  await admin.until(isStatus('ready'));
+  const inFlight = inferNdjson(url, { id: 'busy', messages: hi, grammar: 'root ::= [0-9]+', max_tokens: 1500 });
+  while (daemon.gate.admission.active === 0) await new Promise((r) => setTimeout(r, 5));
+  const reload = postJson(`${url}/admin/reload`, {}).catch(() => null); // waits for the request above
+  await admin.until((f) => f.status === 'restarting');
+  await daemon.shutdown();
+  await admin.ended;
+  await inFlight.catch(() => null);
+  await reload;
+  const statuses = admin.frames.map((f) => JSON.parse(f).status as string);
+  t.equal(statuses.at(-1), 'draining', 'draining is the last frame');
+  t.equal(statuses.indexOf('draining'), statuses.length - 1, 'no restarting, capabilities or ready after it');
+  t.equal(daemon.lifecycle.state, 'stopped');
+});
+
+t.test('when the rollback fails too, the process exits 1 for its supervisor', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-rollback-'));
+  const model = join(dir, 'model.gguf');
+  await copyFile(await demoModelPath('tiny'), model);
+  const daemon = await spawnDaemon(t, ['--model', model, '--threads', '1']);
+  const admin = await openAdminStream(daemon.url, 'ndjson');
+  await admin.until(isStatus('ready'));
+  // A file that passes the header check but that llama.cpp refuses: a tensor is missing.
+  const parts = buildDemoParts(DEMO_BUILD_OPTIONS.tiny);
+  const broken = join(dir, 'no-output-norm.gguf');
+  await writeFile(broken, encodeGguf(parts.kvs, parts.tensors.filter((tensor) => tensor.name !== 'output_norm.weight')));
+  await rm(model); // and the model being served disappears from disk, so going back fails too
+  const res = await postJson<ErrorFrame>(`${daemon.url}/admin/reload`, { path: broken });
+  t.equal(res.status, 500);
+  await admin.until(isStatus('failed'));
+  t.equal(await daemon.exited, 1, 'nothing left to serve: exit 1');
+  t.match(daemon.stderr(), /inferd: reload failed .* and the previous model could not be loaded again/);
 });

@@ -58,6 +58,9 @@ t.test('convertJsonSchema', async (t) => {
       [{ anyOf: [{ type: 'string' }], type: 'string' }, /put `type` and other keywords inside the `anyOf` alternatives/],
       [{ type: 'string', format: 'date', maxLength: 3 }, /`format` cannot be combined/],
       [[1, 2], /must be a JSON schema object/],
+      [{ type: 'string', minLength: 5, maxLength: 2 }, /`minLength` is larger than `maxLength`: no string can match/],
+      [{ type: 'array', minItems: 3, maxItems: 1 }, /`minItems` is larger than `maxItems`/],
+      [{ type: 'object', minProperties: 2, maxProperties: 1 }, /`minProperties` is larger than `maxProperties`/],
     ];
     for (const [schema, message] of cases) {
       try {

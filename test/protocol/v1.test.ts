@@ -68,3 +68,11 @@ t.test('every invalid_request case of contract §1.4', async (t) => {
 t.test('every allowed image_token_budget passes', async (t) => {
   for (const budget of [70, 140, 280, 560, 1120]) t.equal(parse({ messages: hi, image_token_budget: budget }).image_token_budget, budget);
 });
+
+t.test('a huge array is refused without walking every element', async (t) => {
+  const before = process.memoryUsage().heapUsed;
+  const r = rejection(() => parse({ messages: new Array(2_000_000).fill(1) }));
+  t.equal(r.stage, 'decode');
+  t.equal(r.message, 'decode: messages must have at most 10000 items');
+  t.ok(process.memoryUsage().heapUsed - before < 200 * 1024 * 1024, 'no per-element error objects were built');
+});

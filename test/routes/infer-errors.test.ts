@@ -24,6 +24,8 @@ t.test('invalid requests are 400 with the v1 error frame', async (t) => {
     ['malformed JSON', '{"id":"x","messages":[', /decode/],
     ['not an object', '[1,2]', /invalid request/],
     ['oversized grammar', { id: 'x', messages: hi, grammar: 'x'.repeat(65537) }, /grammar is larger than 65536 bytes/],
+    // Refused before the (synchronous) tokenizer runs: 4 MB cannot fit 8192 tokens of this vocabulary.
+    ['prompt longer than the context', { id: 'x', messages: [{ role: 'user', content: 'inferd '.repeat(600_000) }] }, /the prompt is 4200000 bytes, more than a 8192-token context can hold/],
   ];
   for (const [name, body, message] of cases) {
     const res = await postJson<ErrorFrame>(`${url}/infer`, body);
