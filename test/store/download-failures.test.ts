@@ -43,8 +43,14 @@ t.test('SHA mismatch: quarantine file, quarantine frame, no blob, checksum_misma
   const fan = await readdir(join(store.root, 'blobs', 'sha256', wrong.slice(0, 2))).catch(() => []);
   t.same(fan, [], 'no partial left behind');
 
-  // Pulling again downloads once more (a new decision), it does not loop on its own.
-  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { dispatcher: agent }), { code: 'checksum_mismatch' });
+  // Pulling again (a daemon restarted by its supervisor) refuses at once: the mismatch is remembered.
+  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { dispatcher: agent }), {
+    code: 'checksum_mismatch',
+    message: /an earlier download .* Not downloading it again/,
+  });
+  t.equal(server.log.length, 1, 'no second request');
+  // An explicit retry (`inferd pull`) downloads once more, a new decision; it does not loop on its own.
+  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { dispatcher: agent, retryKnownMismatch: true }), { code: 'checksum_mismatch' });
   t.equal(server.log.length, 2);
 });
 
