@@ -96,8 +96,11 @@ t.test('kill -9 in the middle of `inferd pull`, then a re-run resumes with Range
 t.test('two `inferd pull` processes at once: one download, both succeed', async (t) => {
   const body = ggufLikePayload(4 * MiB);
   const sha = sha256Hex(body);
-  const { server, dir, config } = await setup(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 3 } } });
-  const [a, b] = await Promise.all([run(pullArgs(server, config, 'm', sha), dir), run(pullArgs(server, config, 'm', sha), dir)]);
+  // ~1.6 MB/s: the download outlasts a second process's start-up, so the two really overlap.
+  const { server, dir, config } = await setup(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 40 } } });
+  const first = run(pullArgs(server, config, 'm', sha), dir);
+  while ((server.log[0]?.bytesSent ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
+  const [a, b] = await Promise.all([first, run(pullArgs(server, config, 'm', sha), dir)]);
   t.equal(a.code, 0, a.stderr);
   t.equal(b.code, 0, b.stderr);
   t.same([JSON.parse(a.stdout).source, JSON.parse(b.stdout).source].sort(), ['download', 'store']);
