@@ -26,6 +26,8 @@ export interface FileRoute {
   declaredLength?: number;
   /** Pace the body: `chunkBytes` every `delayMs`. */
   throttle?: { chunkBytes: number; delayMs: number };
+  /** After the first chunk, send nothing more until this settles (lets a test order events exactly). */
+  holdAfterFirstChunk?: Promise<void>;
   /** Destroy the socket after sending this many body bytes in a response. */
   truncateAfter?: number;
   /** Stop sending (keep the socket open) after this many body bytes. */
@@ -257,8 +259,10 @@ class RouteTable {
       const ok = res.write(slice.subarray(sent, sent + n));
       sent += n;
       entry.bytesSent = sent;
+      if (route.holdAfterFirstChunk && sent === n) await route.holdAfterFirstChunk;
       if (route.throttle) await delay(route.throttle.delayMs);
-      else if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve));
+      // writableNeedDrain, not `ok`: a 'drain' that fired during a hold must not be waited for again.
+      else if (!ok && res.writableNeedDrain) await new Promise<void>((resolve) => res.once('drain', resolve));
     }
     if (sent >= cut) return void res.socket?.destroy();
     res.end();

@@ -25,7 +25,7 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[], home: string): { child: ChildProcess; done: Promise<Run> } {
+function start(args: string[], home: string): { child: ChildProcess; done: Promise<Run>; stderr: () => string } {
   // A clean environment: no INFERD_* from the developer's shell, HOME in the temp dir.
   const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -33,7 +33,7 @@ function start(args: string[], home: string): { child: ChildProcess; done: Promi
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 const run = (args: string[], home: string) => start(args, home).done;
@@ -96,17 +96,26 @@ t.test('kill -9 in the middle of `inferd pull`, then a re-run resumes with Range
 t.test('two `inferd pull` processes at once: one download, both succeed', async (t) => {
   const body = ggufLikePayload(4 * MiB);
   const sha = sha256Hex(body);
-  // ~1.6 MB/s: the download outlasts a second process's start-up, so the two really overlap.
-  const { server, dir, config } = await setup(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 40 } } });
-  const first = run(pullArgs(server, config, 'm', sha), dir);
-  while ((server.log[0]?.bytesSent ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
-  const [a, b] = await Promise.all([first, run(pullArgs(server, config, 'm', sha), dir)]);
+  // The server holds the body after its first chunk until the second process says it is waiting
+  // for the lock, so the overlap does not depend on how fast a process starts on a busy machine.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const { server, dir, config } = await setup(t, { '/m.gguf': { kind: 'file', body, holdAfterFirstChunk: held } });
+  const first = start(pullArgs(server, config, 'm', sha), dir);
+  await until(() => (server.log[0]?.bytesSent ?? 0) > 0, 'the first download to begin', first);
+  const second = start(pullArgs(server, config, 'm', sha), dir);
+  try {
+    await until(() => /waiting for pid \d+/.test(second.stderr()), 'the second pull to wait for the lock', second);
+  } finally {
+    release();
+  }
+  const [a, b] = await Promise.all([first.done, second.done]);
   t.equal(a.code, 0, a.stderr);
   t.equal(b.code, 0, b.stderr);
-  t.same([JSON.parse(a.stdout).source, JSON.parse(b.stdout).source].sort(), ['download', 'store']);
+  t.same([JSON.parse(a.stdout).source, JSON.parse(b.stdout).source], ['download', 'store'], 'the first downloads, the second takes it from the store');
   t.equal(server.log.length, 1, 'one GET across both processes');
   t.equal(server.log[0]!.bytesSent, body.length);
-  t.match(a.stderr + b.stderr, /waiting for pid \d+/, 'the second process said what it waits for');
+  t.match(b.stderr, new RegExp(`waiting for pid ${first.child.pid}`), 'the second process named the lock holder');
 });
 
 t.test('pull from the config file, exit codes, and stdout/stderr split', async (t) => {
