@@ -1,18 +1,14 @@
 // Concurrent pulls in one process share one download; aborts are per caller.
 import t, { type Test } from 'tap';
 import { readFile, stat } from 'node:fs/promises';
-import { ggufLikePayload, sha256Hex, startHttpsServer } from '../helpers/https-server.js';
+import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
 import { pullModel } from '../../src/store/pull.js';
-import { collect, tempStore } from './fixtures/temp-store.js';
+import { collect, serveHttps, tempStore } from './fixtures/temp-store.js';
 
 const KiB = 1024;
 
-async function slowServer(t: Test, body: Buffer) {
-  const server = await startHttpsServer({ '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 32 * KiB, delayMs: 3 } } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
-  return { server, agent };
+function slowServer(t: Test, body: Buffer) {
+  return serveHttps(t, { '/m.gguf': { kind: 'file', body, throttle: { chunkBytes: 32 * KiB, delayMs: 3 } } });
 }
 
 t.test('two concurrent pulls of the same model make one download, and both see its frames', async (t) => {

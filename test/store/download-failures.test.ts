@@ -1,5 +1,5 @@
 // Download failures: each one ends in a clear, coded error and leaves the store consistent.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -7,23 +7,15 @@ import { ggufLikePayload, sha256Hex, startHttpServer, startHttpsServer } from '.
 import { acquireModel } from '../../src/store/acquire.js';
 import { fileSink, type SinkFactory } from '../../src/store/fetch-sink.js';
 import { pullModel } from '../../src/store/pull.js';
-import { collect, FAST_RETRY, tempStore } from './fixtures/temp-store.js';
+import { collect, FAST_RETRY, serveHttps, tempStore } from './fixtures/temp-store.js';
 
 const KiB = 1024;
-
-async function serve(t: Test, routes: Parameters<typeof startHttpsServer>[0]) {
-  const server = await startHttpsServer(routes);
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
-  return { server, agent };
-}
 
 t.test('SHA mismatch: quarantine file, quarantine frame, no blob, checksum_mismatch, one attempt', async (t) => {
   const body = ggufLikePayload(256 * KiB);
   const wrong = sha256Hex(Buffer.from('something else'));
   const actual = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m.gguf': { kind: 'file', body } });
+  const { server, agent } = await serveHttps(t, { '/m.gguf': { kind: 'file', body } });
   const { store } = await tempStore(t);
   const { events, onEvent, phases } = collect();
   const model = { name: 'bad', sha256: wrong, source_url: server.url('/m.gguf') };
@@ -57,7 +49,7 @@ t.test('SHA mismatch: quarantine file, quarantine frame, no blob, checksum_misma
 t.test('a bad cached blob is quarantined, then downloaded again', async (t) => {
   const body = ggufLikePayload(128 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m.gguf': { kind: 'file', body } });
+  const { server, agent } = await serveHttps(t, { '/m.gguf': { kind: 'file', body } });
   const { store } = await tempStore(t);
   await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf') }, { dispatcher: agent });
   // Corrupt the blob in place (same size), then ask for a full re-hash.
@@ -93,7 +85,7 @@ t.test('http:// is refused before any I/O', async (t) => {
 t.test('a redirect to http:// is refused; the http server sees nothing', async (t) => {
   const plain = await startHttpServer({ '/m.gguf': { kind: 'file', body: Buffer.from('x') } });
   t.teardown(() => plain.close());
-  const { server, agent } = await serve(t, { '/go': { kind: 'redirect', location: plain.url('/m.gguf') } });
+  const { server, agent } = await serveHttps(t, { '/go': { kind: 'redirect', location: plain.url('/m.gguf') } });
   const { store } = await tempStore(t);
   const err = await pullModel(store, { name: 'r', sha256: 'b'.repeat(64), url: server.url('/go') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /refusing redirect .* to non-https/ });
@@ -106,7 +98,7 @@ t.test('redirects are followed (relative Location) up to 5 hops, and no more', a
   const sha = sha256Hex(body);
   const routes: Parameters<typeof startHttpsServer>[0] = { '/file': { kind: 'file', body } };
   for (let i = 1; i <= 6; i++) routes[`/hop${i}`] = { kind: 'redirect', location: i === 1 ? '/file' : `/hop${i - 1}`, status: i % 2 ? 302 : 307 };
-  const { server, agent } = await serve(t, routes);
+  const { server, agent } = await serveHttps(t, routes);
   const { store } = await tempStore(t);
   const ok = await pullModel(store, { name: 'hops', sha256: sha, url: server.url('/hop5') }, { dispatcher: agent });
   t.same(await readFile(ok.path), body, 'five redirects are fine');
@@ -117,7 +109,7 @@ t.test('redirects are followed (relative Location) up to 5 hops, and no more', a
 });
 
 t.test('404 is not retried; 500 is retried a bounded number of times', async (t) => {
-  const { server, agent } = await serve(t, { '/500': { kind: 'status', status: 500 } });
+  const { server, agent } = await serveHttps(t, { '/500': { kind: 'status', status: 500 } });
   const { store } = await tempStore(t);
   const e404 = await pullModel(store, { name: 'x', sha256: 'd'.repeat(64), url: server.url('/missing') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(e404, { code: 'download_failed', message: /HTTP 404 \(not retried\)/ });
@@ -130,7 +122,7 @@ t.test('404 is not retried; 500 is retried a bounded number of times', async (t)
 t.test('a 503 then success: transient statuses recover', async (t) => {
   const body = ggufLikePayload(64 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m': { kind: 'file', body, failFirst: { times: 2, status: 503, headers: { 'retry-after': '0' } } } });
+  const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body, failFirst: { times: 2, status: 503, headers: { 'retry-after': '0' } } } });
   const { store } = await tempStore(t);
   const got = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m') }, { dispatcher: agent, retry: FAST_RETRY });
   t.same(server.log.map((e) => e.status), [503, 503, 200]);
@@ -140,7 +132,7 @@ t.test('a 503 then success: transient statuses recover', async (t) => {
 t.test('a truncated body is detected (server without Range keeps cutting at the same point)', async (t) => {
   const body = ggufLikePayload(512 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/cut': { kind: 'file', body, range: false, truncateAfter: 100 * KiB } });
+  const { server, agent } = await serveHttps(t, { '/cut': { kind: 'file', body, range: false, truncateAfter: 100 * KiB } });
   const { store } = await tempStore(t);
   const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /failed after 3 attempts/ });
@@ -151,7 +143,7 @@ t.test('a truncated body is detected (server without Range keeps cutting at the 
 t.test('a truncated chunked body is detected against size_bytes', async (t) => {
   const body = ggufLikePayload(256 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/cut': { kind: 'file', body: body.subarray(0, 200 * KiB), contentLength: false, range: false } });
+  const { server, agent } = await serveHttps(t, { '/cut': { kind: 'file', body: body.subarray(0, 200 * KiB), contentLength: false, range: false } });
   const { store } = await tempStore(t);
   const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut'), sizeBytes: body.length }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /truncated body/ });
@@ -160,7 +152,7 @@ t.test('a truncated chunked body is detected against size_bytes', async (t) => {
 t.test('Content-Length that disagrees with size_bytes fails before any body byte is stored', async (t) => {
   const body = ggufLikePayload(64 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m': { kind: 'file', body } });
+  const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body } });
   const { store } = await tempStore(t);
   const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length + 1 }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /size mismatch: the server reports 65536 bytes but model.size_bytes is 65537/ });
@@ -171,7 +163,7 @@ t.test('Content-Length that disagrees with size_bytes fails before any body byte
 t.test('more bytes than expected are refused', async (t) => {
   const body = ggufLikePayload(64 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m': { kind: 'file', body: Buffer.concat([body, Buffer.alloc(4096)]), contentLength: false } });
+  const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body: Buffer.concat([body, Buffer.alloc(4096)]), contentLength: false } });
   const { store } = await tempStore(t);
   const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length }, { dispatcher: agent }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /more than the expected 65536 bytes/ });
@@ -179,7 +171,7 @@ t.test('more bytes than expected are refused', async (t) => {
 });
 
 t.test('an untrusted certificate is a clear, unretried error (verification is never off)', async (t) => {
-  const { server } = await serve(t, { '/m': { kind: 'file', body: Buffer.from('x') } });
+  const { server } = await serveHttps(t, { '/m': { kind: 'file', body: Buffer.from('x') } });
   const { store } = await tempStore(t);
   const plainAgent = new Agent();
   t.teardown(() => plainAgent.close());
@@ -197,7 +189,7 @@ t.test('an untrusted certificate is a clear, unretried error (verification is ne
 t.test('a stalled body hits the idle timeout and is retried with resume', async (t) => {
   const body = ggufLikePayload(256 * KiB);
   const sha = sha256Hex(body);
-  const { server } = await serve(t, { '/stall': { kind: 'file', body, stallAfter: 64 * KiB } });
+  const { server } = await serveHttps(t, { '/stall': { kind: 'file', body, stallAfter: 64 * KiB } });
   const { store } = await tempStore(t);
   const spec = { name: 'stall', sha256: sha, url: server.url('/stall') };
   const err = await pullModel(store, spec, { caPem: server.ca, timeouts: { bodyIdleMs: 200 }, retry: { attempts: 1 } }).catch((e: unknown) => e);
@@ -212,7 +204,7 @@ t.test('a stalled body hits the idle timeout and is retried with resume', async 
 t.test('disk full (injected ENOSPC): clear download_failed, partial kept and consistent, resume works', async (t) => {
   const body = ggufLikePayload(3 * 1024 * KiB);
   const sha = sha256Hex(body);
-  const { server, agent } = await serve(t, { '/m': { kind: 'file', body } });
+  const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body } });
   const { store } = await tempStore(t);
   const limit = 1024 * KiB + 5;
   // A sink that behaves like a disk with `limit` bytes of room.
@@ -249,7 +241,7 @@ t.test('disk full (injected ENOSPC): clear download_failed, partial kept and con
 });
 
 t.test('traversal-shaped names and digests are refused before any I/O', async (t) => {
-  const { server, agent } = await serve(t, { '/m': { kind: 'file', body: Buffer.from('x') } });
+  const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body: Buffer.from('x') } });
   const { store } = await tempStore(t);
   for (const name of ['..', '../x', '/etc/passwd', 'a/b', 'a\\b', 'a\0b', 'Upper', '', 'x'.repeat(65)]) {
     await t.rejects(pullModel(store, { name, sha256: 'a'.repeat(64), url: server.url('/m') }, { dispatcher: agent }), { code: 'invalid_request' }, `name ${JSON.stringify(name)}`);

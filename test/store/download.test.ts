@@ -2,21 +2,18 @@
 import t from 'tap';
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ggufLikePayload, sha256Hex, startHttpsServer } from '../helpers/https-server.js';
+import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
 import { acquireModel } from '../../src/store/acquire.js';
 import { pullModel } from '../../src/store/pull.js';
 import { writeSidecar } from '../../src/store/sidecar.js';
-import { collect, FAST_RETRY, tempStore } from './fixtures/temp-store.js';
+import { collect, FAST_RETRY, serveHttps, tempStore } from './fixtures/temp-store.js';
 
 const MiB = 1024 * 1024;
 
 t.test('a fresh download emits checking_local, download frames, verify — in order', async (t) => {
   const body = ggufLikePayload(3 * MiB + 123);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/m.gguf': { kind: 'file', body } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/m.gguf': { kind: 'file', body } });
   const { store } = await tempStore(t);
   const { events, onEvent, phases } = collect();
 
@@ -57,10 +54,7 @@ t.test('cadence: a frame every milestone, strictly increasing, last one has down
   const body = ggufLikePayload(2 * MiB);
   const sha = sha256Hex(body);
   // Throttled: 64 KiB every 2 ms, so chunks arrive one by one.
-  const server = await startHttpsServer({ '/slow.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 2 } } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/slow.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 2 } } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
   const everyBytes = 256 * 1024;
@@ -85,10 +79,7 @@ t.test('cadence: a frame every milestone, strictly increasing, last one has down
 t.test('cadence: the time threshold alone produces frames', async (t) => {
   const body = ggufLikePayload(512 * 1024);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/t.gguf': { kind: 'file', body, throttle: { chunkBytes: 32 * 1024, delayMs: 5 } } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/t.gguf': { kind: 'file', body, throttle: { chunkBytes: 32 * 1024, delayMs: 5 } } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
   // Byte milestones never trigger (1 GiB); everyMs: 0 makes every chunk due by time.
@@ -100,10 +91,7 @@ t.test('cadence: the time threshold alone produces frames', async (t) => {
 t.test('a server without Range support restarts cleanly from 0', async (t) => {
   const body = ggufLikePayload(1 * MiB);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/norange.gguf': { kind: 'file', body, range: false } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/norange.gguf': { kind: 'file', body, range: false } });
   const { store } = await tempStore(t);
   // A leftover partial of 300 KiB with a sidecar, as an interrupted earlier run leaves it.
   const partialDir = store.layout.partialDir(sha);
@@ -125,10 +113,7 @@ t.test('a server without Range support restarts cleanly from 0', async (t) => {
 t.test('resume after an interruption: Range + If-Range, fewer bytes the second time', async (t) => {
   const body = ggufLikePayload(2 * MiB);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/r.gguf': { kind: 'file', body, truncateAfter: 700 * 1024 } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/r.gguf': { kind: 'file', body, truncateAfter: 700 * 1024 } });
   const { store } = await tempStore(t);
   // One attempt only: the first run fails on the truncated body and keeps the partial.
   const spec = { name: 'r', sha256: sha, url: server.url('/r.gguf') };
@@ -153,10 +138,7 @@ t.test('resume after an interruption: Range + If-Range, fewer bytes the second t
 t.test('a transient truncation is retried and resumed within one pull', async (t) => {
   const body = ggufLikePayload(1 * MiB);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/flaky.gguf': { kind: 'file', body, truncateAfter: 400 * 1024 } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/flaky.gguf': { kind: 'file', body, truncateAfter: 400 * 1024 } });
   const { store } = await tempStore(t);
   // Each response is cut after 400 KiB, but each resume makes progress: 3 requests finish it.
   const got = await pullModel(store, { name: 'flaky', sha256: sha, url: server.url('/flaky.gguf') }, { dispatcher: agent, retry: FAST_RETRY });
@@ -172,10 +154,7 @@ t.test('a changed ETag (If-Range mismatch) restarts from 0', async (t) => {
   const oldBody = ggufLikePayload(600 * 1024, 7);
   const body = ggufLikePayload(600 * 1024, 8);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/e.gguf': { kind: 'file', body, etag: '"new"' } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/e.gguf': { kind: 'file', body, etag: '"new"' } });
   const { store } = await tempStore(t);
   await mkdir(store.layout.partialDir(sha), { recursive: true });
   await writeFile(store.layout.partialDataPath(sha), oldBody.subarray(0, 100 * 1024));
@@ -189,10 +168,7 @@ t.test('a changed ETag (If-Range mismatch) restarts from 0', async (t) => {
 t.test('a 416 on resume discards the partial and starts again', async (t) => {
   const body = ggufLikePayload(300 * 1024);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/s.gguf': { kind: 'file', body } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/s.gguf': { kind: 'file', body } });
   const { store } = await tempStore(t);
   // A partial claiming more bytes than the file has now (sidecar total unknown).
   await mkdir(store.layout.partialDir(sha), { recursive: true });
@@ -206,10 +182,7 @@ t.test('a 416 on resume discards the partial and starts again', async (t) => {
 t.test('unknown length (chunked, no size_bytes): total_bytes is null until the final frame', async (t) => {
   const body = ggufLikePayload(200 * 1024);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/c.gguf': { kind: 'file', body, contentLength: false } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/c.gguf': { kind: 'file', body, contentLength: false } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
   await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf') }, { onEvent, dispatcher: agent });
@@ -221,10 +194,7 @@ t.test('unknown length (chunked, no size_bytes): total_bytes is null until the f
 t.test('size_bytes is the total when the server sends no Content-Length', async (t) => {
   const body = ggufLikePayload(200 * 1024);
   const sha = sha256Hex(body);
-  const server = await startHttpsServer({ '/c.gguf': { kind: 'file', body, contentLength: false } });
-  t.teardown(() => server.close());
-  const agent = server.agent();
-  t.teardown(() => agent.close());
+  const { server, agent } = await serveHttps(t, { '/c.gguf': { kind: 'file', body, contentLength: false } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
   await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf'), sizeBytes: body.length }, { onEvent, dispatcher: agent });
