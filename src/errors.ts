@@ -24,13 +24,24 @@ export type WireCode =
   | 'frame_too_large'
   | 'internal'
   | 'unauthorized'
-  | 'not_found';
+  | 'forbidden'
+  | 'not_found'
+  | 'host_not_allowed'
+  | 'origin_not_allowed'
+  | 'rate_limited'
+  | 'unsupported_media_type';
 
 const CATALOGUE = {
   // Wire codes of protocol v1 (contract §1.3), plus the HTTP-only ones of DESIGN.md.
   invalid_request: { status: 400, wire: 'invalid_request', openaiType: 'invalid_request_error' },
   unauthorized: { status: 401, wire: 'unauthorized', openaiType: 'authentication_error' },
   not_found: { status: 404, wire: 'not_found', openaiType: 'not_found_error' },
+  // The edge guard (DESIGN.md "Growing the house"): refused before any route runs.
+  forbidden: { status: 403, wire: 'forbidden', openaiType: 'permission_error' },
+  host_not_allowed: { status: 403, wire: 'host_not_allowed', openaiType: 'permission_error' },
+  origin_not_allowed: { status: 403, wire: 'origin_not_allowed', openaiType: 'permission_error' },
+  rate_limited: { status: 429, wire: 'rate_limited', openaiType: 'rate_limit_error', retryAfter: 60 },
+  unsupported_media_type: { status: 415, wire: 'unsupported_media_type', openaiType: 'invalid_request_error' },
   conflict: { status: 409, wire: 'invalid_request', openaiType: 'invalid_request_error' },
   frame_too_large: { status: 413, wire: 'frame_too_large', openaiType: 'invalid_request_error' },
   queue_full: { status: 429, wire: 'queue_full', openaiType: 'rate_limit_error', retryAfter: 1 },

@@ -84,7 +84,21 @@ export const ErrorFrameSchema = Type.Object(
   {
     type: Type.Literal('error'),
     id: Type.String(),
-    code: Type.Enum(['queue_full', 'backend_unavailable', 'invalid_request', 'frame_too_large', 'internal', 'unauthorized', 'not_found']),
+    // The first seven are protocol v1's; the rest come only from the HTTP edge guard.
+    code: Type.Enum([
+      'queue_full',
+      'backend_unavailable',
+      'invalid_request',
+      'frame_too_large',
+      'internal',
+      'unauthorized',
+      'not_found',
+      'forbidden',
+      'host_not_allowed',
+      'origin_not_allowed',
+      'rate_limited',
+      'unsupported_media_type',
+    ]),
     message: Type.String(),
   },
   { title: 'ErrorFrame' },
