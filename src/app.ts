@@ -4,7 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import type { InferdConfig } from './config/schema.js';
+import './guard/scope.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { StreamRegistry } from './http/stream-registry.js';
 import type { InferenceGate } from './inference/gate.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
@@ -63,17 +65,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     };
   });
 
-  // `curl -d '{...}'` sends form encoding by default; read any body as JSON rather than
-  // answering 415 to the most common first try.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  installJsonBodyParser(app);
 
   app.decorate('inferd', services);
   app.decorate('streams', new StreamRegistry());

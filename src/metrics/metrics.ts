@@ -8,6 +8,23 @@ export interface RequestObserver {
   finish(outcome: string, promptTokens: number, completionTokens: number): void;
 }
 
+/** One finished request, as told to request listeners (the live load stream, for one). */
+export interface RequestRecord {
+  route: string;
+  outcome: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Seconds from admission to the first token, or null when none came. */
+  ttftSeconds: number | null;
+  durationSeconds: number;
+}
+
+/** Told when a request starts (after admission) and when it finishes. */
+export interface RequestListener {
+  started?(route: string): void;
+  finished(record: RequestRecord): void;
+}
+
 /** Gauges read at scrape time from their owners. */
 export type GaugeSource = () => Array<{ name: string; help: string; value: number; labels?: Record<string, string> }>;
 
@@ -49,24 +66,39 @@ export class Metrics {
   readonly #ttft = new Histogram();
   readonly #duration = new Histogram();
   readonly #gauges: GaugeSource[] = [];
+  readonly #listeners: RequestListener[] = [];
 
   addGauges(source: GaugeSource): void {
     this.#gauges.push(source);
+  }
+
+  /** Adds a listener told about every request that any route observes. */
+  addRequestListener(listener: RequestListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Starts timing one request on `route` (e.g. `infer`, `chat_completions`). */
   observer(route: string): RequestObserver {
     const started = performance.now();
     let done = false;
+    let ttftSeconds: number | null = null;
+    for (const listener of this.#listeners) listener.started?.(route);
     return {
-      firstToken: () => this.#ttft.observe(route, (performance.now() - started) / 1000),
+      firstToken: () => {
+        if (ttftSeconds !== null) return;
+        ttftSeconds = (performance.now() - started) / 1000;
+        this.#ttft.observe(route, ttftSeconds);
+      },
       finish: (outcome, promptTokens, completionTokens) => {
         if (done) return;
         done = true;
+        const durationSeconds = (performance.now() - started) / 1000;
         bump(this.#requests, `route="${route}",outcome="${outcome}"`, 1);
         bump(this.#promptTokens, `route="${route}"`, promptTokens);
         bump(this.#completionTokens, `route="${route}"`, completionTokens);
-        this.#duration.observe(route, (performance.now() - started) / 1000);
+        this.#duration.observe(route, durationSeconds);
+        const record = { route, outcome, promptTokens, completionTokens, ttftSeconds, durationSeconds };
+        for (const listener of this.#listeners) listener.finished(record);
       },
     };
   }
