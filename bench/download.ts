@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { startHttpsServer } from '../test/helpers/https-server.js';
 import { ModelStore } from '../src/store/model-store.js';
-import { pullModel } from '../src/store/pull.js';
+import { pullModel } from '../src/download/pull.js';
 
 interface ServerInfo {
   url: string;

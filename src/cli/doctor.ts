@@ -6,7 +6,7 @@ import type { InferdConfig } from '../config/schema.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { defaultThreads, loadRuntime, acceleratorOf } from '../engine/llama-runtime.js';
 import { DEMO_MODELS } from '../demo-model/index.js';
-import { ModelStore } from '../store/model-store.js';
+import { ModelStore } from '../store/index.js';
 import type { StatusEvent } from '../status/events.js';
 import { describeTarget, openAdminStream, statusEvents, type AdminTarget } from './admin-client.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';

@@ -2,7 +2,7 @@
 // Exit codes: 0 imported, 1 checksum mismatch or I/O failure, 2 usage error.
 import type { Command } from 'commander';
 import { isInferdError } from '../errors.js';
-import { ModelStore } from '../store/model-store.js';
+import { importFile, ModelStore } from '../store/index.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
 
 interface ImportFlags {
@@ -27,7 +27,7 @@ export function registerImport(program: Command): void {
     const { config } = loadConfigOrExit(flags.config, flags.modelsHome !== undefined ? { models_home: flags.modelsHome } : {});
     try {
       const store = await ModelStore.open(config.models_home);
-      const result = await store.importFile(flags.name, file, {
+      const result = await importFile(store, flags.name, file, {
         expectSha256: flags.expectSha256,
         license: flags.license,
         onLockWait: (holder) => process.stderr.write(`inferd: waiting for ${holder ? `pid ${holder.pid}` : 'another process'} to release the lock\n`),

@@ -2,8 +2,7 @@
 // `--reconcile` first runs the store's self-check (reports partials and orphans, sets aside
 // manifests whose blob is missing) and adds its report under `"reconcile"`.
 import type { Command } from 'commander';
-import { ModelStore, type ModelEntry } from '../store/model-store.js';
-import type { ReconcileReport } from '../store/reconcile.js';
+import { ModelStore, reconcileStore, type ModelEntry, type ReconcileReport } from '../store/index.js';
 import { EXIT, loadConfigOrExit, reportError, withConfigOption } from './common.js';
 import { formatBytes } from './progress-bar.js';
 
@@ -26,7 +25,7 @@ export function registerModels(program: Command): void {
     const { config } = loadConfigOrExit(flags.config, flags.modelsHome !== undefined ? { models_home: flags.modelsHome } : {});
     try {
       const store = await ModelStore.open(config.models_home);
-      const report = flags.reconcile ? await store.reconcile() : undefined;
+      const report = flags.reconcile ? await reconcileStore(store) : undefined;
       const models = await store.list();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ models: models.map(toJson), ...(report ? { reconcile: report } : {}) })}\n`);

@@ -5,10 +5,8 @@ import type { Command } from 'commander';
 import type { InferdConfig } from '../config/schema.js';
 import { isInferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
-import { assertHttpsUrl, readCaFile } from '../store/fetch-http.js';
-import { ModelStore } from '../store/model-store.js';
-import { assertModelName, assertSha256 } from '../store/names.js';
-import { pullModel, type PullSpec } from '../store/pull.js';
+import { assertHttpsUrl, pullModel, readCaFile, type PullSpec } from '../download/index.js';
+import { assertModelName, assertSha256, ModelStore } from '../store/index.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
 import { ProgressBar } from './progress-bar.js';
 

@@ -11,8 +11,8 @@ import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
 import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
-import { sha256File } from '../store/hash.js';
-import { acquireModel, ModelStore, readCaFile } from '../store/index.js';
+import { acquireModel, readCaFile } from '../download/index.js';
+import { importFile, ModelStore, reconcileStore, sha256File } from '../store/index.js';
 import type { LoadPhase } from '../status/events.js';
 import type { AcquiredModel, ModelTarget } from './lifecycle.js';
 
@@ -74,7 +74,7 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
 /** Opens the store and repairs what a crash may have left (reported in the log). */
 async function openAndReconcile(root: string, log: FastifyBaseLogger): Promise<ModelStore> {
   const store = await ModelStore.open(root);
-  const report = await store.reconcile();
+  const report = await reconcileStore(store);
   const counts = Object.fromEntries(Object.entries(report).map(([key, list]) => [key, (list as unknown[]).length]));
   if (Object.values(counts).some((n) => n > 0)) log.info({ store: store.root, ...counts, report }, 'model store reconciled');
   return store;
@@ -94,7 +94,7 @@ export async function ensureDemoModel(store: ModelStore, onPhase: (phase: LoadPh
   const dir = await mkdtemp(join(store.root, '.demo-'));
   try {
     const built = await writeDemoModel(join(dir, 'demo.gguf'), 'default');
-    const imported = await store.importFile(DEMO_MODEL_NAME, built.path, { expectSha256: spec.sha256, license: 'MIT' });
+    const imported = await importFile(store, DEMO_MODEL_NAME, built.path, { expectSha256: spec.sha256, license: 'MIT' });
     return imported.path;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,9 @@
 //   $MODELS_HOME/locks/<name>.lock, locks/blobs/…        writer locks
 //   $MODELS_HOME/locks/quarantine/<ts>-<reason>.bin      bytes that failed verification
 //
+// Import (store-import.ts) and the startup self-check (reconcile.ts) are functions over a store,
+// not methods, so this file imports neither of them and the module graph has no cycle.
+//
 // Invariants: a blob exists only after its bytes hashed to its name; a manifest exists only
 // after its blob. Readers take no lock; writers hold the name lock, then the blob lock.
 import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
@@ -25,8 +28,6 @@ import {
 } from './manifest.js';
 import { assertModelName, assertSha256, blobRef, isModelName } from './names.js';
 import { moveToQuarantine } from './quarantine.js';
-import { importFile, type ImportOptions, type ImportResult } from './store-import.js';
-import { reconcileStore, type ReconcileReport } from './reconcile.js';
 
 /** A name resolved through its manifest to a blob that exists. */
 export interface ResolvedModel {
@@ -204,16 +205,6 @@ export class ModelStore {
   quarantine(path: string, reason: string, ext = '.bin'): Promise<string> {
     this.layout.inside(path);
     return moveToQuarantine(this.layout, path, reason, ext);
-  }
-
-  /** `inferd import`: copies a local file in as blob + manifest. */
-  importFile(name: string, file: string, options: ImportOptions = {}): Promise<ImportResult> {
-    return importFile(this, name, file, options);
-  }
-
-  /** Startup self-check; see reconcile.ts for the policy. */
-  reconcile(): Promise<ReconcileReport> {
-    return reconcileStore(this);
   }
 
   /** Directory listing helper for reconcile: names in `dir`, or [] when it does not exist. */

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
 import { StoreLayout } from '../../src/store/layout.js';
 import { ModelStore } from '../../src/store/model-store.js';
+import { reconcileStore } from '../../src/store/reconcile.js';
 import { writeSidecar } from '../../src/store/sidecar.js';
+import { importFile } from '../../src/store/store-import.js';
 import { tempDir, tempStore } from './fixtures/temp-store.js';
 
 /** Every path under `dir`, recursively, relative to it. */
@@ -24,7 +26,7 @@ t.test('import: hash, copy in, manifest last; list and resolve find it', async (
   const file = join(dir, 'model.gguf');
   await writeFile(file, body);
 
-  const res = await store.importFile('my-model', file, { license: 'apache-2.0' });
+  const res = await importFile(store, 'my-model', file, { license: 'apache-2.0' });
   t.equal(res.sha256, sha);
   t.equal(res.blobCreated, true);
   t.equal(res.path, join(store.root, 'blobs', 'sha256', sha.slice(0, 2), sha, 'data'));
@@ -53,7 +55,7 @@ t.test('import: hash, copy in, manifest last; list and resolve find it', async (
   t.same(list.map((m) => [m.name, m.sha256, m.present]), [['my-model', sha, true]]);
 
   // Same bytes under a second name: one blob, two manifests.
-  const again = await store.importFile('alias', file, { expectSha256: sha });
+  const again = await importFile(store, 'alias', file, { expectSha256: sha });
   t.equal(again.blobCreated, false);
   t.same((await store.list()).map((m) => m.name), ['alias', 'my-model']);
 });
@@ -63,14 +65,14 @@ t.test('import with a wrong expected sha256 refuses and leaves nothing behind', 
   const file = join(dir, 'model.gguf');
   await writeFile(file, ggufLikePayload(10_000));
   const before = await tree(store.root);
-  await t.rejects(store.importFile('m', file, { expectSha256: '0'.repeat(64) }), {
+  await t.rejects(importFile(store, 'm', file, { expectSha256: '0'.repeat(64) }), {
     code: 'checksum_mismatch',
     message: /has sha256 [0-9a-f]{64}, expected 0{64}; nothing was imported/,
   });
   t.same(await tree(store.root), before, 'store unchanged');
-  await t.rejects(store.importFile('m', file, { expectSha256: 'ABC' }), { code: 'invalid_request' });
-  await t.rejects(store.importFile('m', join(dir, 'absent.gguf')), { code: 'invalid_request', message: /cannot read/ });
-  await t.rejects(store.importFile('m', dir), { code: 'invalid_request', message: /not a regular file/ });
+  await t.rejects(importFile(store, 'm', file, { expectSha256: 'ABC' }), { code: 'invalid_request' });
+  await t.rejects(importFile(store, 'm', join(dir, 'absent.gguf')), { code: 'invalid_request', message: /cannot read/ });
+  await t.rejects(importFile(store, 'm', dir), { code: 'invalid_request', message: /not a regular file/ });
 });
 
 t.test('traversal-shaped names and digests are refused; nothing is created outside the store', async (t) => {
@@ -81,7 +83,7 @@ t.test('traversal-shaped names and digests are refused; nothing is created outsi
   const before = await tree(base);
   const names = ['..', '../x', '../../etc/passwd', '/abs', 'a/b', 'a\\b', 'nul\0byte', 'UPPER', '.hidden', '', 'x'.repeat(65), 'sha256:../../x'];
   for (const name of names) {
-    await t.rejects(store.importFile(name, file), { code: 'invalid_request' }, `import ${JSON.stringify(name)}`);
+    await t.rejects(importFile(store, name, file), { code: 'invalid_request' }, `import ${JSON.stringify(name)}`);
     await t.rejects(store.resolve(name), { code: 'invalid_request' }, `resolve ${JSON.stringify(name)}`);
     t.throws(() => store.layout.manifestPath(name), { code: 'invalid_request' });
     t.throws(() => store.layout.nameLockPath(name), { code: 'invalid_request' });
@@ -90,7 +92,7 @@ t.test('traversal-shaped names and digests are refused; nothing is created outsi
   for (const sha of digests) {
     t.throws(() => store.layout.blobPath(sha), { code: 'invalid_request' }, `blob ${JSON.stringify(sha)}`);
     t.throws(() => store.layout.partialDir(sha), { code: 'invalid_request' });
-    await t.rejects(store.importFile('ok', file, { expectSha256: sha }), { code: 'invalid_request' });
+    await t.rejects(importFile(store, 'ok', file, { expectSha256: sha }), { code: 'invalid_request' });
   }
   t.throws(() => store.layout.inside('..', 'x'), { code: 'store_invalid' }, 'the containment check itself');
   t.throws(() => new StoreLayout('relative/root'), { code: 'store_invalid' });
@@ -112,14 +114,14 @@ t.test('reconcile: reports partials and orphans, sets aside dangling and invalid
   const b = ggufLikePayload(20_000, 2);
   await writeFile(join(dir, 'a.gguf'), a);
   await writeFile(join(dir, 'b.gguf'), b);
-  const keep = await store.importFile('keep', join(dir, 'a.gguf'));
-  const gone = await store.importFile('gone', join(dir, 'b.gguf'));
+  const keep = await importFile(store, 'keep', join(dir, 'a.gguf'));
+  const gone = await importFile(store, 'gone', join(dir, 'b.gguf'));
   // Dangling: the blob of "gone" disappears (e.g. deleted by hand).
   await rm(store.layout.blobDir(gone.sha256), { recursive: true });
   // Orphan: a blob whose manifest was removed.
   const c = ggufLikePayload(5_000, 3);
   await writeFile(join(dir, 'c.gguf'), c);
-  const orphan = await store.importFile('orphan', join(dir, 'c.gguf'));
+  const orphan = await importFile(store, 'orphan', join(dir, 'c.gguf'));
   await rm(store.layout.manifestPath('orphan'));
   // A resumable partial and a partial without sidecar.
   const pSha = 'ab'.padEnd(64, '1');
@@ -136,7 +138,7 @@ t.test('reconcile: reports partials and orphans, sets aside dangling and invalid
   await writeFile(join(deadImport, 'data.tmp'), 'x');
   await writeFile(join(store.root, 'blobs', 'sha256', 'README'), 'hi');
 
-  const report = await store.reconcile();
+  const report = await reconcileStore(store);
   t.same(report.partials.map((p) => [p.sha256, p.bytes, p.totalBytes, p.resumable]).sort(), [
     [pSha, 1234, 5000, true],
     [qSha, 10, null, false],
@@ -152,7 +154,7 @@ t.test('reconcile: reports partials and orphans, sets aside dangling and invalid
   t.same((await store.list()).map((m) => [m.name, m.present]), [['keep', true]]);
   t.equal(await store.resolve('gone'), null);
   t.same(await readFile(keep.path), a);
-  const again = await store.reconcile();
+  const again = await reconcileStore(store);
   t.same([again.danglingManifests, again.invalidManifests, again.removed], [[], [], []], 'a second run finds nothing to fix');
 });
 

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { InferdError } from '../errors.js';
-import { writeFileAtomic } from './fs-atomic.js';
-import type { ModelStore } from './model-store.js';
-import { assertSha256 } from './names.js';
+import { writeFileAtomic } from '../store/fs-atomic.js';
+import type { ModelStore } from '../store/model-store.js';
+import { assertSha256 } from '../store/names.js';
 
 export const MismatchMarkerSchema = Type.Object({
   url: Type.String(),

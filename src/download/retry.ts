@@ -4,8 +4,8 @@
 // fails at once: retrying cannot change the answer, and a checksum mismatch retried in a loop
 // is exactly how the reference daemon re-downloaded 5 GB forever (contract §9 item 7).
 import { InferdError } from '../errors.js';
-import { sleep } from './abortable.js';
-import { errnoCode } from './fs-atomic.js';
+import { sleep } from '../store/abortable.js';
+import { errnoCode } from '../store/fs-atomic.js';
 
 export interface RetryPolicy {
   /** Consecutive failed attempts (without any new bytes) before giving up. */

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { InferdError } from '../errors.js';
-import { quoteBounded } from './names.js';
+import { quoteBounded } from '../store/names.js';
 
 export interface HttpTimeouts {
   /** TCP + TLS handshake. Default 30 s (contract §3.3). */

@@ -3,8 +3,8 @@
 // re-hashes it, so whatever reached the disk stays consistent with the sidecar.
 import { statfs } from 'node:fs/promises';
 import { InferdError } from '../errors.js';
-import { errnoCode } from './fs-atomic.js';
-import { describeError } from './fetch-retry.js';
+import { errnoCode } from '../store/fs-atomic.js';
+import { describeError } from './retry.js';
 
 /** Free space kept in reserve beyond the bytes still to download. */
 export const FREE_SPACE_MARGIN = 16 * 1024 * 1024;

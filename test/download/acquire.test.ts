@@ -3,9 +3,10 @@ import t from 'tap';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ggufLikePayload, sha256Hex, startHttpServer } from '../helpers/https-server.js';
-import { acquireModel } from '../../src/store/acquire.js';
+import { acquireModel } from '../../src/download/acquire.js';
 import { sourceFromUrl } from '../../src/store/manifest.js';
-import { collect, tempStore } from './fixtures/temp-store.js';
+import { importFile } from '../../src/store/store-import.js';
+import { collect, tempStore } from '../store/fixtures/temp-store.js';
 
 t.test('a {path} model: checking_local with the path, must be a regular file', async (t) => {
   const { store, dir } = await tempStore(t);
@@ -36,7 +37,7 @@ t.test('auto_pull false: a missing blob names `inferd pull`; a present one needs
   // Import the bytes (no network), then the same config resolves from the store.
   const file = join(dir, 'p.gguf');
   await writeFile(file, body);
-  await store.importFile('elsewhere', file);
+  await importFile(store, 'elsewhere', file);
   const again = collect();
   const got = await acquireModel(model, store, { autoPull: false, onEvent: again.onEvent });
   t.same(got, { path: store.blobPath(sha), sha256: sha, name: 'pinned', sizeBytes: body.length, source: 'store' });
@@ -52,7 +53,7 @@ t.test('a cached blob is found without any request, even with auto_pull true', a
   const body = ggufLikePayload(2048);
   const sha = sha256Hex(body);
   await writeFile(join(dir, 'c.gguf'), body);
-  await store.importFile('c', join(dir, 'c.gguf'));
+  await importFile(store, 'c', join(dir, 'c.gguf'));
   const got = await acquireModel({ name: 'c', sha256: sha, source_url: 'https://models.invalid/c.gguf' }, store);
   t.equal(got.source, 'store');
   t.equal(plain.log.length, 0);

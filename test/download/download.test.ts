@@ -3,10 +3,10 @@ import t from 'tap';
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
-import { acquireModel } from '../../src/store/acquire.js';
-import { pullModel } from '../../src/store/pull.js';
+import { acquireModel } from '../../src/download/acquire.js';
+import { pullModel } from '../../src/download/pull.js';
 import { writeSidecar } from '../../src/store/sidecar.js';
-import { collect, FAST_RETRY, serveHttps, tempStore } from './fixtures/temp-store.js';
+import { collect, FAST_RETRY, serveHttps, tempStore } from '../store/fixtures/temp-store.js';
 
 const MiB = 1024 * 1024;
 

@@ -4,10 +4,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { ggufLikePayload, sha256Hex, startHttpServer, startHttpsServer } from '../helpers/https-server.js';
-import { acquireModel } from '../../src/store/acquire.js';
-import { fileSink, type SinkFactory } from '../../src/store/fetch-sink.js';
-import { pullModel } from '../../src/store/pull.js';
-import { collect, FAST_RETRY, serveHttps, tempStore } from './fixtures/temp-store.js';
+import { acquireModel } from '../../src/download/acquire.js';
+import { fileSink, type SinkFactory } from '../../src/download/sink.js';
+import { pullModel } from '../../src/download/pull.js';
+import { collect, FAST_RETRY, serveHttps, tempStore } from '../store/fixtures/temp-store.js';
 
 const KiB = 1024;
 

@@ -2,8 +2,8 @@
 import t, { type Test } from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
-import { pullModel } from '../../src/store/pull.js';
-import { collect, serveHttps, tempStore } from './fixtures/temp-store.js';
+import { pullModel } from '../../src/download/pull.js';
+import { collect, serveHttps, tempStore } from '../store/fixtures/temp-store.js';
 
 const KiB = 1024;
 

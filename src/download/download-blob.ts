@@ -11,10 +11,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
-import { ensureDir, errnoCode, regularFileSize } from './fs-atomic.js';
-import { checkFreeSpace, writeFailure } from './fetch-disk.js';
-import { header, openGet, parseContentRange, parseLength, redact, type HttpTimeouts, type OpenedResponse } from './fetch-http.js';
-import { ProgressTicker, type ProgressCadence } from './fetch-progress.js';
+import { ensureDir, errnoCode, regularFileSize } from '../store/fs-atomic.js';
+import { checkFreeSpace, writeFailure } from './disk.js';
+import { header, openGet, parseContentRange, parseLength, redact, type HttpTimeouts, type OpenedResponse } from './http.js';
+import { ProgressTicker, type ProgressCadence } from './progress.js';
 import {
   backoffMs,
   describeError,
@@ -24,13 +24,13 @@ import {
   TransientError,
   waitBeforeRetry,
   type RetryPolicy,
-} from './fetch-retry.js';
-import type { FileSink, SinkFactory } from './fetch-sink.js';
-import { digestEquals, hashFile } from './hash.js';
-import { PRODUCED_BY } from './manifest.js';
-import type { ModelStore } from './model-store.js';
-import { shaMismatchReason } from './quarantine.js';
-import { ifRangeValidator, readSidecar, writeSidecar, type Sidecar } from './sidecar.js';
+} from './retry.js';
+import type { FileSink, SinkFactory } from './sink.js';
+import { digestEquals, hashFile } from '../store/hash.js';
+import { PRODUCED_BY } from '../store/manifest.js';
+import type { ModelStore } from '../store/model-store.js';
+import { shaMismatchReason } from '../store/quarantine.js';
+import { ifRangeValidator, readSidecar, writeSidecar, type Sidecar } from '../store/sidecar.js';
 
 export interface DownloadSpec {
   sha256: string;

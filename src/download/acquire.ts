@@ -9,8 +9,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ModelConfig } from '../config/schema.js';
 import { InferdError } from '../errors.js';
-import { errnoCode } from './fs-atomic.js';
-import type { ModelStore } from './model-store.js';
+import { errnoCode } from '../store/fs-atomic.js';
+import type { ModelStore } from '../store/model-store.js';
 import { findPinnedModel, pullModel, type PullOptions, type PullSpec } from './pull.js';
 
 export interface AcquireOptions extends PullOptions {

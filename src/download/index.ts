@@ -1,0 +1,9 @@
+// Public surface of the model downloader: HTTPS with retry and resume, progress events, and the
+// pull that brings a pinned model into the store. `pullModel(store, spec, { onEvent })` is the
+// programmatic entry (CLI `inferd pull`, the daemon's acquireModel, an HTTP pull route).
+export { acquireModel, type AcquireOptions, type AcquiredModel } from './acquire.js';
+export { pullModel, findPinnedModel, type PullOptions, type PullResult, type PullSpec } from './pull.js';
+export { createDownloadAgent, readCaFile, assertHttpsUrl, redact, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http.js';
+export { DEFAULT_CADENCE, type ProgressCadence } from './progress.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { fileSink, type FileSink, type SinkFactory } from './sink.js';
