@@ -29,7 +29,9 @@ export type WireCode =
   | 'host_not_allowed'
   | 'origin_not_allowed'
   | 'rate_limited'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'model_not_found'
+  | 'model_invalid';
 
 const CATALOGUE = {
   // Wire codes of protocol v1 (contract §1.3), plus the HTTP-only ones of DESIGN.md.
@@ -47,13 +49,19 @@ const CATALOGUE = {
   queue_full: { status: 429, wire: 'queue_full', openaiType: 'rate_limit_error', retryAfter: 1 },
   backend_unavailable: { status: 503, wire: 'backend_unavailable', openaiType: 'server_error', retryAfter: 1 },
   internal: { status: 500, wire: 'internal', openaiType: 'server_error' },
-  // The OpenAI routes with `strict_model`: the status, type and code the OpenAI API uses.
-  model_not_found: { status: 404, wire: 'not_found', openaiType: 'invalid_request_error', openaiCode: 'model_not_found' },
+  // A model the caller named that does not exist: the OpenAI routes with `strict_model`, and a
+  // reload or import of a missing file. HTTP-only wire code (DESIGN.md, "Growing the house").
+  model_not_found: { status: 404, wire: 'model_not_found', openaiType: 'invalid_request_error', openaiCode: 'model_not_found' },
+  // A file the caller named that is not a usable GGUF (unreadable, not a file, bad header): 422,
+  // the request is well formed but what it points at cannot be served. At bring-up (the config's
+  // model) the same code only ends in `failed{message}` and exit 1, as the contract says.
+  model_invalid: { status: 422, wire: 'model_invalid', openaiType: 'invalid_request_error' },
+  // A model URL whose host is refused by the download address policy (SSRF): the caller's input.
+  url_not_allowed: { status: 400, wire: 'invalid_request', openaiType: 'invalid_request_error' },
 
   // Internal codes: raised by config, store, fetcher and engine. They reach clients only as
   // the wire code named here.
   config_invalid: { status: 500, wire: 'internal', openaiType: 'server_error' },
-  model_invalid: { status: 503, wire: 'backend_unavailable', openaiType: 'server_error' },
   model_load_failed: { status: 503, wire: 'backend_unavailable', openaiType: 'server_error' },
   reload_failed: { status: 500, wire: 'internal', openaiType: 'server_error' },
   model_missing: { status: 503, wire: 'backend_unavailable', openaiType: 'server_error' },

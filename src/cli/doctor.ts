@@ -6,7 +6,8 @@ import type { InferdConfig } from '../config/schema.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { defaultThreads, loadRuntime, acceleratorOf } from '../engine/llama-runtime.js';
 import { DEMO_MODELS } from '../demo-model/index.js';
-import { ModelStore } from '../store/index.js';
+import { redact } from '../download/index.js';
+import { ModelStore, storeOptions } from '../store/index.js';
 import type { StatusEvent } from '../status/events.js';
 import { describeTarget, openAdminStream, statusEvents, type AdminTarget } from './admin-client.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
@@ -36,6 +37,7 @@ export function registerDoctor(program: Command): void {
       line('ok', `  ${key}`, `${JSON.stringify(config[key as keyof InferdConfig])} (from ${origin})`);
     }
     await checkModel(config, line);
+    await checkDownloads(config, line);
     await checkRuntime(config, line);
     await checkDaemon(adminTarget(flags), line);
     process.exit(failed ? EXIT.failed : EXIT.ok);
@@ -62,12 +64,37 @@ async function checkModel(config: InferdConfig, line: Line): Promise<void> {
     }
     const size = await store.blobSize(model.sha256);
     if (size === null) {
-      line(config.auto_pull ? 'warn' : 'FAIL', `model[${model.name}]`, `not in the store; ${config.auto_pull ? 'it downloads on first start' : 'run `inferd pull` (auto_pull is off)'} from ${model.source_url}`);
+      line(config.auto_pull ? 'warn' : 'FAIL', `model[${model.name}]`, `not in the store; ${config.auto_pull ? 'it downloads on first start' : 'run `inferd pull` (auto_pull is off)'} from ${redact(new URL(model.source_url))}`);
     } else {
       line('ok', `model[${model.name}]`, `blob present (${formatBytes(size)}) at ${store.blobPath(model.sha256)}`);
     }
   } catch (err) {
     line('FAIL', 'model', (err as Error).message);
+  }
+}
+
+/** The download policy and the quarantine folder against its caps. */
+async function checkDownloads(config: InferdConfig, line: Line): Promise<void> {
+  const cap = (n: number, fmt: (n: number) => string) => (n > 0 ? fmt(n) : 'no cap');
+  line(
+    config.pull_allow_private ? 'warn' : 'ok',
+    'downloads',
+    `https only; ${config.pull_allow_private ? 'private and loopback hosts ALLOWED (pull_allow_private)' : 'private, loopback and metadata hosts refused'}; ` +
+      `max_model_bytes ${cap(config.max_model_bytes, formatBytes)}`,
+  );
+  try {
+    const store = await ModelStore.open(config.models_home, storeOptions(config));
+    const files = await store.entries(store.layout.quarantineDir);
+    let bytes = 0;
+    for (const f of files) bytes += (await store.fileSize(store.path(store.layout.quarantineDir, f))) ?? 0;
+    line(
+      'ok',
+      'quarantine',
+      `${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(bytes)} in ${store.layout.quarantineDir} ` +
+        `(caps: quarantine_max_files ${cap(config.quarantine_max_files, String)}, quarantine_max_bytes ${cap(config.quarantine_max_bytes, formatBytes)})`,
+    );
+  } catch (err) {
+    line('FAIL', 'quarantine', (err as Error).message);
   }
 }
 

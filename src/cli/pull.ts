@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import type { InferdConfig } from '../config/schema.js';
 import { isInferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
-import { assertHttpsUrl, pullModel, readCaFile, type PullSpec } from '../download/index.js';
-import { assertModelName, assertSha256, ModelStore } from '../store/index.js';
+import { assertHttpsUrl, downloadPolicy, pullModel, readCaFile, type PullSpec } from '../download/index.js';
+import { assertModelName, assertSha256, ModelStore, storeOptions } from '../store/index.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -55,11 +55,12 @@ async function runPull(flags: PullFlags): Promise<number> {
   const tty = Boolean(process.stderr.isTTY);
   const bar = new ProgressBar({ label: spec.name });
   try {
-    const store = await ModelStore.open(config.models_home);
+    const store = await ModelStore.open(config.models_home, storeOptions(config));
     const caPem = config.ca_file ? await readCaFile(config.ca_file) : undefined;
     process.stderr.write(`inferd: pulling ${spec.name} -> ${store.root}\n`);
     const result = await pullModel(store, spec, {
       caPem,
+      ...downloadPolicy(config),
       signal: controller.signal,
       verifyCached: flags.verify ? 'sha256' : 'size',
       // Asked for explicitly: try even a URL whose last download failed its checksum.

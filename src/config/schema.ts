@@ -46,6 +46,21 @@ export const ConfigSchema = Type.Object(
     models_home: Type.String({ default: '~/.inferd/models', minLength: 1, description: 'Root of the content-addressed model store' }),
     auto_pull: Type.Boolean({ default: true, description: 'Download a configured model that is missing from the store' }),
     ca_file: Type.Optional(Type.String({ minLength: 1, description: 'Extra PEM CA certificates trusted for model downloads' })),
+    pull_allow_private: Type.Boolean({
+      default: false,
+      description: 'Allow model downloads from loopback, private, link-local, CGNAT and ULA addresses (a LAN mirror). Cloud metadata addresses stay refused',
+    }),
+    max_model_bytes: Type.Integer({
+      default: 274877906944,
+      minimum: 0,
+      description: 'Largest model download, bytes; checked against the announced size and while streaming (0: no cap)',
+    }),
+    quarantine_max_files: Type.Integer({ default: 8, minimum: 0, description: 'Files kept in the quarantine folder; the oldest go first (0: no cap)' }),
+    quarantine_max_bytes: Type.Integer({
+      default: 34359738368,
+      minimum: 0,
+      description: 'Bytes kept in the quarantine folder; the oldest go first, the newest always stays (0: no cap)',
+    }),
     threads: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads for generation. Default: 1 for the demo model, else the CPU count' }),
     ),

@@ -26,6 +26,8 @@ import {
   type RetryPolicy,
 } from './retry.js';
 import type { FileSink, SinkFactory } from './sink.js';
+import type { HostGuard } from './host-guard.js';
+import { quarantineFrame } from './quarantine-frame.js';
 import { digestEquals, hashFile } from '../store/hash.js';
 import { PRODUCED_BY } from '../store/manifest.js';
 import type { ModelStore } from '../store/model-store.js';
@@ -45,6 +47,9 @@ export interface DownloadContext {
   cadence: ProgressCadence;
   maxRedirects: number;
   sinkFactory: SinkFactory;
+  guard?: HostGuard | undefined;
+  /** `max_model_bytes`: null for no cap. */
+  maxBytes?: number | null | undefined;
   emit: (event: LoadPhase) => void;
   signal?: AbortSignal | undefined;
 }
@@ -171,6 +176,7 @@ class DownloadJob {
         signal: this.ctx.signal,
         timeouts: this.ctx.timeouts,
         maxRedirects: this.ctx.maxRedirects,
+        guard: this.ctx.guard,
       });
     } catch (err) {
       throw this.classify(err, 'request');
@@ -220,7 +226,23 @@ class DownloadJob {
       await this.discardPartial();
       throw this.fatal(`size mismatch: the server reports ${serverTotal} bytes but model.size_bytes is ${sizeBytes}`, 'size_mismatch');
     }
-    return { offset, total: serverTotal ?? sizeBytes };
+    const total = serverTotal ?? sizeBytes;
+    if (total !== null) await this.checkCap(total);
+    return { offset, total };
+  }
+
+  /**
+   * `max_model_bytes`: refused as soon as the size is known, or once the stream passes it. The
+   * partial is removed: it can never complete under this cap, and keeping up to a cap's worth of
+   * unwanted bytes is the disk use the cap exists to prevent.
+   */
+  private async checkCap(bytes: number): Promise<void> {
+    const cap = this.ctx.maxBytes ?? null;
+    if (cap === null || bytes <= cap) return;
+    await this.discardPartial();
+    throw new InferdError('download_failed', `download of ${this.where} refused: the model is larger than max_model_bytes (${cap} bytes)`, {
+      detail: { url: this.where, reason: 'too_large', max_model_bytes: cap },
+    });
   }
 
   private async stream(res: OpenedResponse, state: PartialState, offset: number, total: number | null): Promise<AttemptResult> {
@@ -248,6 +270,10 @@ class DownloadJob {
           await sink.abort();
           await this.discardPartial();
           throw this.fatal(`the server sent more than the expected ${total} bytes`, 'size_mismatch');
+        }
+        if (this.ctx.maxBytes != null && received + chunk.length > this.ctx.maxBytes) {
+          await sink.abort();
+          await this.checkCap(received + chunk.length);
         }
         hash.update(chunk);
         received += chunk.length;
@@ -280,9 +306,10 @@ class DownloadJob {
     // The digest was computed while streaming: no second pass over a clean download.
     const actual = hash.digest('hex');
     if (!digestEquals(sha256, actual)) {
-      const quarantinePath = await this.store.quarantine(this.dataPath, shaMismatchReason(sha256, actual));
+      const moved = await this.store.quarantine(this.dataPath, shaMismatchReason(sha256, actual));
+      const quarantinePath = moved.path;
       await rm(this.store.layout.partialDir(sha256), { recursive: true, force: true });
-      this.ctx.emit({ phase: 'quarantine', path: this.dataPath, expected_sha256: sha256, actual_sha256: actual, quarantine_path: quarantinePath });
+      this.ctx.emit(quarantineFrame(this.dataPath, sha256, actual, moved));
       throw new InferdError(
         'checksum_mismatch',
         `SHA-256 mismatch for ${this.where}: expected ${sha256}, got ${actual}; the ${bytes} bytes were quarantined to ${quarantinePath}. ` +

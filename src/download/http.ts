@@ -2,10 +2,15 @@
 // skips verification), and a GET that follows redirects by hand so every hop is re-checked
 // for https:// before any connection to it is made.
 import { readFile } from 'node:fs/promises';
+import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { InferdError } from '../errors.js';
+import type { HostGuard } from './host-guard.js';
+import { assertHttpsUrl, redact } from './url.js';
 import { quoteBounded } from '../store/names.js';
+
+export { assertHttpsUrl, redact } from './url.js';
 
 export interface HttpTimeouts {
   /** TCP + TLS handshake. Default 30 s (contract §3.3). */
@@ -22,6 +27,8 @@ export const DEFAULT_MAX_REDIRECTS = 5;
 export interface AgentOptions {
   /** Extra PEM certificates trusted on top of Node's bundled roots. */
   caPem?: string | string[] | undefined;
+  /** Name resolution for connections: HostGuard.lookup, so connections use the checked addresses. */
+  lookup?: LookupFunction | undefined;
   timeouts?: Partial<HttpTimeouts> | undefined;
 }
 
@@ -32,6 +39,7 @@ export function createDownloadAgent(options: AgentOptions = {}): Agent {
   return new Agent({
     connect: {
       timeout: t.connectMs,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
       // Verification stays on; extra CAs are added to the roots, never replace them.
       ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
     },
@@ -54,22 +62,6 @@ export async function readCaFile(path: string): Promise<string> {
   return pem;
 }
 
-/** Throws unless `url` is an absolute https:// URL. Runs before any I/O to that URL. */
-export function assertHttpsUrl(url: string, what = 'model URL'): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InferdError('download_failed', `${what} is not a valid URL: ${quoteBounded(url, 200)}`, { detail: { reason: 'invalid_url' } });
-  }
-  if (parsed.protocol !== 'https:') {
-    throw new InferdError('download_failed', `${what} must be https:// (got ${quoteBounded(redact(parsed), 200)})`, {
-      detail: { reason: 'insecure_url' },
-    });
-  }
-  return parsed;
-}
-
 export interface OpenedResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
@@ -84,6 +76,8 @@ export interface OpenOptions {
   signal?: AbortSignal | undefined;
   timeouts: HttpTimeouts;
   maxRedirects: number;
+  /** Checks (and pins) the host of the first URL and of every redirect target before connecting. */
+  guard?: HostGuard | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -92,6 +86,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export async function openGet(url: string, options: OpenOptions): Promise<OpenedResponse> {
   let current = assertHttpsUrl(url);
   for (let hop = 0; ; hop++) {
+    await options.guard?.admit(current);
     const res = await request(current, {
       method: 'GET',
       dispatcher: options.dispatcher,
@@ -134,11 +129,6 @@ export async function openGet(url: string, options: OpenOptions): Promise<Opened
 export function header(headers: OpenedResponse['headers'], name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** URL for messages and logs: no credentials, no query (signed URLs carry tokens there). */
-export function redact(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
 /** Parses `Content-Range: bytes <start>-<end>/<total|*>`. */

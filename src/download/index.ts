@@ -4,6 +4,9 @@
 export { acquireModel, type AcquireOptions, type AcquiredModel } from './acquire.js';
 export { pullModel, findPinnedModel, type PullOptions, type PullResult, type PullSpec } from './pull.js';
 export { createDownloadAgent, readCaFile, assertHttpsUrl, redact, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http.js';
+export { downloadPolicy } from './config-options.js';
+export { HostGuard, type HostGuardOptions, type ResolveHost } from './host-guard.js';
+export { classifyAddress, isMetadataHost } from './address-policy.js';
 export { DEFAULT_CADENCE, type ProgressCadence } from './progress.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { fileSink, type FileSink, type SinkFactory } from './sink.js';

@@ -13,6 +13,7 @@ import { assertHttpsUrl, createDownloadAgent, DEFAULT_MAX_REDIRECTS, DEFAULT_TIM
 import { DEFAULT_CADENCE, type ProgressCadence } from './progress.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { fileSink, type SinkFactory } from './sink.js';
+import { HostGuard, type ResolveHost } from './host-guard.js';
 import { digestEquals, sha256File } from '../store/hash.js';
 import type { LockInfo, LockOptions } from '../store/lock.js';
 import { manifestSha256, sourceFromUrl } from '../store/manifest.js';
@@ -21,6 +22,7 @@ import type { ModelStore } from '../store/model-store.js';
 import { assertModelName, assertSha256 } from '../store/names.js';
 import { shaMismatchReason } from '../store/quarantine.js';
 import { SingleFlight } from './single-flight.js';
+import { quarantineFrame } from './quarantine-frame.js';
 
 export interface PullSpec {
   name: string;
@@ -44,6 +46,15 @@ export interface PullOptions {
   /** Progress frame thresholds; default every 32 MiB or 5 s. */
   progress?: Partial<ProgressCadence> | undefined;
   maxRedirects?: number | undefined;
+  /**
+   * Allow hosts that resolve to loopback, private, link-local, CGNAT or ULA addresses
+   * (`pull_allow_private`). Cloud metadata endpoints are refused either way.
+   */
+  allowPrivate?: boolean | undefined;
+  /** Name resolution for the address check (default: the system resolver). */
+  resolveHost?: ResolveHost | undefined;
+  /** Abort a download whose size passes this many bytes (`max_model_bytes`; 0 or absent: no cap). */
+  maxBytes?: number | undefined;
   sinkFactory?: SinkFactory | undefined;
   /**
    * How a cached blob is trusted. `size` (default): present, regular, and the expected size —
@@ -165,7 +176,15 @@ async function run(
 
 async function download(store: ModelStore, spec: PullSpec, options: PullOptions, emit: (event: LoadPhase) => void) {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const agent = options.dispatcher ? null : createDownloadAgent({ caPem: options.caPem, timeouts });
+  // Every hop's host is checked by the guard; with our own Agent, connections also go only to
+  // the addresses it checked. A caller's dispatcher does its own connecting (tests, embedders).
+  const guard = new HostGuard({ allowPrivate: options.allowPrivate, resolve: options.resolveHost });
+  // A refused host fails here, before any directory or partial is made for the download. DNS
+  // errors are left to the attempt loop, which retries them as before.
+  await guard.admit(new URL(spec.url)).catch((err: unknown) => {
+    if (err instanceof InferdError) throw err;
+  });
+  const agent = options.dispatcher ? null : createDownloadAgent({ caPem: options.caPem, timeouts, lookup: guard.lookup });
   try {
     return await downloadBlob(store, spec, {
       dispatcher: options.dispatcher ?? agent!,
@@ -174,6 +193,8 @@ async function download(store: ModelStore, spec: PullSpec, options: PullOptions,
       cadence: { ...DEFAULT_CADENCE, ...options.progress },
       maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
       sinkFactory: options.sinkFactory ?? fileSink,
+      guard,
+      maxBytes: options.maxBytes || null,
       emit,
       signal: options.signal,
     });
@@ -202,9 +223,9 @@ async function checkCached(
   if (mode === 'size' && size > 0 && (expected === null || expected === size)) return size;
   const { sha256: actual } = await sha256File(path, { signal });
   if (digestEquals(spec.sha256, actual)) return size;
-  const quarantinePath = await store.quarantine(path, shaMismatchReason(spec.sha256, actual));
+  const moved = await store.quarantine(path, shaMismatchReason(spec.sha256, actual));
   await rm(store.layout.blobDir(spec.sha256), { recursive: true, force: true });
-  emit({ phase: 'quarantine', path, expected_sha256: spec.sha256, actual_sha256: actual, quarantine_path: quarantinePath });
+  emit(quarantineFrame(path, spec.sha256, actual, moved));
   return null;
 }
 

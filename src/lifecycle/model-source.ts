@@ -11,8 +11,8 @@ import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
 import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
-import { acquireModel, readCaFile } from '../download/index.js';
-import { importFile, ModelStore, reconcileStore, sha256File } from '../store/index.js';
+import { acquireModel, downloadPolicy, readCaFile } from '../download/index.js';
+import { importFile, ModelStore, reconcileStore, sha256File, storeOptions } from '../store/index.js';
 import type { LoadPhase } from '../status/events.js';
 import type { AcquiredModel, ModelTarget } from './lifecycle.js';
 
@@ -29,14 +29,14 @@ export interface ModelSource {
 export function createModelSource(config: InferdConfig, log: FastifyBaseLogger): ModelSource {
   let store: Promise<ModelStore> | null = null;
   let runtime: Promise<Llama> | null = null;
-  const openStore = () => (store ??= openAndReconcile(config.models_home, log));
+  const openStore = () => (store ??= openAndReconcile(config, log));
 
   return {
     async acquire(target, onPhase, signal) {
       const models = await openStore();
       if (target === undefined) return { path: await ensureDemoModel(models, onPhase, log), sizeBytes: DEMO_MODELS.default.sizeBytes };
       const caPem = config.ca_file ? await readCaFile(config.ca_file) : undefined;
-      const acquired = await acquireModel(target, models, { onEvent: onPhase, signal, autoPull: config.auto_pull, caPem });
+      const acquired = await acquireModel(target, models, { onEvent: onPhase, signal, autoPull: config.auto_pull, caPem, ...downloadPolicy(config) });
       // Header check now, not only at load: a reload to a bad file is refused while the
       // current model still serves.
       await checkGgufFile(acquired.path);
@@ -72,8 +72,8 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
 }
 
 /** Opens the store and repairs what a crash may have left (reported in the log). */
-async function openAndReconcile(root: string, log: FastifyBaseLogger): Promise<ModelStore> {
-  const store = await ModelStore.open(root);
+async function openAndReconcile(config: InferdConfig, log: FastifyBaseLogger): Promise<ModelStore> {
+  const store = await ModelStore.open(config.models_home, storeOptions(config));
   const report = await reconcileStore(store);
   const counts = Object.fromEntries(Object.entries(report).map(([key, list]) => [key, (list as unknown[]).length]));
   if (Object.values(counts).some((n) => n > 0)) log.info({ store: store.root, ...counts, report }, 'model store reconciled');

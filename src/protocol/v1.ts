@@ -84,7 +84,7 @@ export const ErrorFrameSchema = Type.Object(
   {
     type: Type.Literal('error'),
     id: Type.String(),
-    // The first seven are protocol v1's; the rest come only from the HTTP edge guard.
+    // The first seven are protocol v1's; the rest come only from HTTP (edge guard, reload).
     code: Type.Enum([
       'queue_full',
       'backend_unavailable',
@@ -98,6 +98,8 @@ export const ErrorFrameSchema = Type.Object(
       'origin_not_allowed',
       'rate_limited',
       'unsupported_media_type',
+      'model_not_found',
+      'model_invalid',
     ]),
     message: Type.String(),
   },

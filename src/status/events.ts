@@ -23,6 +23,9 @@ const LOAD_PHASES = {
     expected_sha256: Sha256,
     actual_sha256: Sha256,
     quarantine_path: Path,
+    quarantine_removed: Type.Optional(
+      Type.Array(Path, { description: 'Additive: older quarantined files removed to keep the folder within its caps' }),
+    ),
   },
   mmap: { path: Path },
   kv_cache: { n_ctx: Type.Integer({ minimum: 1 }) },
@@ -88,7 +91,7 @@ export type LoadPhase =
   | { phase: 'checking_local'; path: string }
   | { phase: 'download'; downloaded_bytes: number; total_bytes: number | null; source_url: string }
   | { phase: 'verify'; path: string }
-  | { phase: 'quarantine'; path: string; expected_sha256: string; actual_sha256: string; quarantine_path: string }
+  | { phase: 'quarantine'; path: string; expected_sha256: string; actual_sha256: string; quarantine_path: string; quarantine_removed?: string[] }
   | { phase: 'mmap'; path: string }
   | { phase: 'kv_cache'; n_ctx: number };
 

@@ -27,7 +27,7 @@ import {
   type ManifestSource,
 } from './manifest.js';
 import { assertModelName, assertSha256, blobRef, isModelName } from './names.js';
-import { moveToQuarantine } from './quarantine.js';
+import { DEFAULT_QUARANTINE_CAPS, moveToQuarantine, type QuarantineCaps, type Quarantined } from './quarantine.js';
 
 /** A name resolved through its manifest to a blob that exists. */
 export interface ResolvedModel {
@@ -59,20 +59,27 @@ export interface NewManifest {
   source: ManifestSource;
 }
 
+export interface StoreOptions {
+  /** Limits of `locks/quarantine/` (config `quarantine_max_files`, `quarantine_max_bytes`). */
+  quarantine?: Partial<QuarantineCaps> | undefined;
+}
+
 export class ModelStore {
   readonly layout: StoreLayout;
+  readonly quarantineCaps: QuarantineCaps;
 
-  private constructor(layout: StoreLayout) {
+  private constructor(layout: StoreLayout, options: StoreOptions) {
     this.layout = layout;
+    this.quarantineCaps = { ...DEFAULT_QUARANTINE_CAPS, ...options.quarantine };
   }
 
   /** Opens (creating when needed) the store at `root`, an absolute path. */
-  static async open(root: string): Promise<ModelStore> {
+  static async open(root: string, options: StoreOptions = {}): Promise<ModelStore> {
     await mkdir(root, { recursive: true });
     // Resolve symlinks once, so containment checks compare real paths.
     const layout = new StoreLayout(await realpath(new StoreLayout(root).root));
     for (const dir of [layout.blobsDir, layout.manifestsDir, layout.locksDir, layout.blobLocksDir]) await ensureDir(dir);
-    return new ModelStore(layout);
+    return new ModelStore(layout, options);
   }
 
   get root(): string {
@@ -177,6 +184,11 @@ export class ModelStore {
     return entries;
   }
 
+  /** Size of a regular file at `path` inside the store, or null. */
+  async fileSize(path: string): Promise<number | null> {
+    return regularFileSize(this.layout.inside(path));
+  }
+
   /** The writer lock of a name (taken before the blob lock, never after). */
   lockName(name: string, options: LockOptions = {}): Promise<HeldLock> {
     return acquireLock(this.layout.nameLockPath(name), { purpose: `name ${name}`, ...options });
@@ -201,10 +213,10 @@ export class ModelStore {
     return dest;
   }
 
-  /** Moves `path` (inside the store) to quarantine; returns where it went. */
-  quarantine(path: string, reason: string, ext = '.bin'): Promise<string> {
+  /** Moves `path` (inside the store) to quarantine; returns where it went and what was trimmed. */
+  quarantine(path: string, reason: string, ext = '.bin'): Promise<Quarantined> {
     this.layout.inside(path);
-    return moveToQuarantine(this.layout, path, reason, ext);
+    return moveToQuarantine(this.layout, path, reason, ext, this.quarantineCaps);
   }
 
   /** Directory listing helper for reconcile: names in `dir`, or [] when it does not exist. */

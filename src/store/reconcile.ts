@@ -82,12 +82,12 @@ async function checkManifests(store: ModelStore, report: ReconcileReport): Promi
         sha256 = manifestSha256(manifest);
       } catch (err) {
         if (!(err instanceof InferdError && err.code === 'store_invalid')) throw err;
-        const movedTo = await store.quarantine(path, `invalid-manifest-${name}`, '.json');
+        const movedTo = (await store.quarantine(path, `invalid-manifest-${name}`, '.json')).path;
         report.invalidManifests.push({ file: path, error: err.message, movedTo });
         continue;
       }
       if ((await store.blobSize(sha256)) === null) {
-        const movedTo = await store.quarantine(path, `dangling-manifest-${name}`, '.json');
+        const movedTo = (await store.quarantine(path, `dangling-manifest-${name}`, '.json')).path;
         report.danglingManifests.push({ name, sha256, movedTo });
       } else {
         referenced.add(sha256);

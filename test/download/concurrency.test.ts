@@ -21,8 +21,8 @@ t.test('two concurrent pulls of the same model make one download, and both see i
   const b = collect();
   const progress = { everyBytes: 64 * KiB };
   const [ra, rb] = await Promise.all([
-    pullModel(store, spec, { dispatcher: agent, onEvent: a.onEvent, progress }),
-    pullModel(store, spec, { dispatcher: agent, onEvent: b.onEvent, progress }),
+    pullModel(store, spec, { allowPrivate: true, dispatcher: agent, onEvent: a.onEvent, progress }),
+    pullModel(store, spec, { allowPrivate: true, dispatcher: agent, onEvent: b.onEvent, progress }),
   ]);
   t.equal(server.log.length, 1, 'one request');
   t.same(ra, rb);
@@ -41,10 +41,10 @@ t.test('a late joiner gets a compact replay, then the live frames', async (t) =>
   const { store } = await tempStore(t);
   const spec = { name: 'm', sha256: sha, url: server.url('/m.gguf') };
   const progress = { everyBytes: 32 * KiB };
-  const first = pullModel(store, spec, { dispatcher: agent, progress });
+  const first = pullModel(store, spec, { allowPrivate: true, dispatcher: agent, progress });
   while (!server.log[0] || server.log[0].bytesSent < 200 * KiB) await new Promise((r) => setTimeout(r, 5));
   const late = collect();
-  await Promise.all([first, pullModel(store, spec, { dispatcher: agent, progress, onEvent: late.onEvent })]);
+  await Promise.all([first, pullModel(store, spec, { allowPrivate: true, dispatcher: agent, progress, onEvent: late.onEvent })]);
   const p = late.phases();
   t.equal(p[0], 'checking_local');
   t.equal(p[1], 'download');
@@ -59,8 +59,8 @@ t.test('the same bytes under two names: one download, the second finds the blob'
   const { server, agent } = await slowServer(t, body);
   const { store } = await tempStore(t);
   const [r1, r2] = await Promise.all([
-    pullModel(store, { name: 'one', sha256: sha, url: server.url('/m.gguf') }, { dispatcher: agent }),
-    pullModel(store, { name: 'two', sha256: sha, url: server.url('/m.gguf') }, { dispatcher: agent }),
+    pullModel(store, { name: 'one', sha256: sha, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent }),
+    pullModel(store, { name: 'two', sha256: sha, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent }),
   ]);
   t.same([r1.source, r2.source].sort(), ['download', 'store']);
   t.equal(server.log.length, 1);
@@ -74,8 +74,8 @@ t.test('one caller aborting does not cancel the shared download; the last one do
   const { store } = await tempStore(t);
   const spec = { name: 'm', sha256: sha, url: server.url('/m.gguf') };
   const quitter = new AbortController();
-  const p1 = pullModel(store, spec, { dispatcher: agent, signal: quitter.signal });
-  const p2 = pullModel(store, spec, { dispatcher: agent });
+  const p1 = pullModel(store, spec, { allowPrivate: true, dispatcher: agent, signal: quitter.signal });
+  const p2 = pullModel(store, spec, { allowPrivate: true, dispatcher: agent });
   setTimeout(() => quitter.abort(new Error('changed my mind')), 20);
   await t.rejects(p1, { message: 'changed my mind' });
   const r2 = await p2;
@@ -87,7 +87,7 @@ t.test('one caller aborting does not cancel the shared download; the last one do
   server.route('/n.gguf', { kind: 'file', body: body2, throttle: { chunkBytes: 32 * KiB, delayMs: 3 } });
   const spec2 = { name: 'n', sha256: sha2, url: server.url('/n.gguf') };
   const ac = new AbortController();
-  const p3 = pullModel(store, spec2, { dispatcher: agent, signal: ac.signal });
+  const p3 = pullModel(store, spec2, { allowPrivate: true, dispatcher: agent, signal: ac.signal });
   while (!server.log.at(-1) || server.log.at(-1)!.path !== '/n.gguf' || server.log.at(-1)!.bytesSent < 200 * KiB) {
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -95,7 +95,7 @@ t.test('one caller aborting does not cancel the shared download; the last one do
   await t.rejects(p3, { message: 'shutdown' });
   const kept = await stat(store.layout.partialDataPath(sha2));
   t.ok(kept.size > 0, `partial kept after abort (${kept.size} bytes)`);
-  const r3 = await pullModel(store, spec2, { dispatcher: agent });
+  const r3 = await pullModel(store, spec2, { allowPrivate: true, dispatcher: agent });
   t.equal(server.log.at(-1)!.range, `bytes=${kept.size}-`, 'the next pull resumes');
   t.same(await readFile(r3.path), body2);
 });

@@ -19,7 +19,7 @@ t.test('SHA mismatch: quarantine file, quarantine frame, no blob, checksum_misma
   const { store } = await tempStore(t);
   const { events, onEvent, phases } = collect();
   const model = { name: 'bad', sha256: wrong, source_url: server.url('/m.gguf') };
-  const err = await acquireModel(model, store, { onEvent, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await acquireModel(model, store, { onEvent, allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'checksum_mismatch' });
   t.match((err as Error).message, /expected [0-9a-f]{64}, got [0-9a-f]{64}.*quarantined to/);
   t.equal(server.log.length, 1, 'exactly one download attempt: a mismatch is never retried');
@@ -36,13 +36,13 @@ t.test('SHA mismatch: quarantine file, quarantine frame, no blob, checksum_misma
   t.same(fan, [], 'no partial left behind');
 
   // Pulling again (a daemon restarted by its supervisor) refuses at once: the mismatch is remembered.
-  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { dispatcher: agent }), {
+  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent }), {
     code: 'checksum_mismatch',
     message: /an earlier download .* Not downloading it again/,
   });
   t.equal(server.log.length, 1, 'no second request');
   // An explicit retry (`inferd pull`) downloads once more, a new decision; it does not loop on its own.
-  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { dispatcher: agent, retryKnownMismatch: true }), { code: 'checksum_mismatch' });
+  await t.rejects(pullModel(store, { name: 'bad', sha256: wrong, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent, retryKnownMismatch: true }), { code: 'checksum_mismatch' });
   t.equal(server.log.length, 2);
 });
 
@@ -51,14 +51,14 @@ t.test('a bad cached blob is quarantined, then downloaded again', async (t) => {
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/m.gguf': { kind: 'file', body } });
   const { store } = await tempStore(t);
-  await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf') }, { dispatcher: agent });
+  await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent });
   // Corrupt the blob in place (same size), then ask for a full re-hash.
   const corrupt = Buffer.from(body);
   corrupt[1000] = corrupt[1000]! ^ 0xff;
   const { writeFile } = await import('node:fs/promises');
   await writeFile(store.blobPath(sha), corrupt);
   const { phases, events, onEvent } = collect();
-  const got = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf') }, { dispatcher: agent, onEvent, verifyCached: 'sha256' });
+  const got = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf') }, { allowPrivate: true, dispatcher: agent, onEvent, verifyCached: 'sha256' });
   t.equal(got.source, 'download');
   t.same(phases().slice(0, 3), ['checking_local', 'quarantine', 'download']);
   t.equal((events[1] as { actual_sha256: string }).actual_sha256, sha256Hex(corrupt));
@@ -67,7 +67,7 @@ t.test('a bad cached blob is quarantined, then downloaded again', async (t) => {
   // A blob whose size differs from size_bytes is caught without asking for a re-hash.
   await writeFile(store.blobPath(sha), body.subarray(0, 1000));
   const again = collect();
-  await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf'), sizeBytes: body.length }, { dispatcher: agent, onEvent: again.onEvent });
+  await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m.gguf'), sizeBytes: body.length }, { allowPrivate: true, dispatcher: agent, onEvent: again.onEvent });
   t.same(again.phases().slice(0, 3), ['checking_local', 'quarantine', 'download']);
 });
 
@@ -87,7 +87,7 @@ t.test('a redirect to http:// is refused; the http server sees nothing', async (
   t.teardown(() => plain.close());
   const { server, agent } = await serveHttps(t, { '/go': { kind: 'redirect', location: plain.url('/m.gguf') } });
   const { store } = await tempStore(t);
-  const err = await pullModel(store, { name: 'r', sha256: 'b'.repeat(64), url: server.url('/go') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'r', sha256: 'b'.repeat(64), url: server.url('/go') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /refusing redirect .* to non-https/ });
   t.equal(server.log.length, 1, 'one request, not retried');
   t.equal(plain.log.length, 0);
@@ -100,10 +100,10 @@ t.test('redirects are followed (relative Location) up to 5 hops, and no more', a
   for (let i = 1; i <= 6; i++) routes[`/hop${i}`] = { kind: 'redirect', location: i === 1 ? '/file' : `/hop${i - 1}`, status: i % 2 ? 302 : 307 };
   const { server, agent } = await serveHttps(t, routes);
   const { store } = await tempStore(t);
-  const ok = await pullModel(store, { name: 'hops', sha256: sha, url: server.url('/hop5') }, { dispatcher: agent });
+  const ok = await pullModel(store, { name: 'hops', sha256: sha, url: server.url('/hop5') }, { allowPrivate: true, dispatcher: agent });
   t.same(await readFile(ok.path), body, 'five redirects are fine');
   const count = server.log.length;
-  const err = await pullModel(store, { name: 'hops6', sha256: 'c'.repeat(64), url: server.url('/hop6') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'hops6', sha256: 'c'.repeat(64), url: server.url('/hop6') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /too many redirects/ });
   t.equal(server.log.length - count, 6, 'six hops requested, the file never fetched');
 });
@@ -111,10 +111,10 @@ t.test('redirects are followed (relative Location) up to 5 hops, and no more', a
 t.test('404 is not retried; 500 is retried a bounded number of times', async (t) => {
   const { server, agent } = await serveHttps(t, { '/500': { kind: 'status', status: 500 } });
   const { store } = await tempStore(t);
-  const e404 = await pullModel(store, { name: 'x', sha256: 'd'.repeat(64), url: server.url('/missing') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const e404 = await pullModel(store, { name: 'x', sha256: 'd'.repeat(64), url: server.url('/missing') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(e404, { code: 'download_failed', message: /HTTP 404 \(not retried\)/ });
   t.equal(server.log.length, 1);
-  const e500 = await pullModel(store, { name: 'y', sha256: 'e'.repeat(64), url: server.url('/500') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const e500 = await pullModel(store, { name: 'y', sha256: 'e'.repeat(64), url: server.url('/500') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(e500, { code: 'download_failed', message: /failed after 3 attempts: HTTP 500/ });
   t.equal(server.log.filter((e) => e.path === '/500').length, FAST_RETRY.attempts, 'exactly the configured attempts');
 });
@@ -124,7 +124,7 @@ t.test('a 503 then success: transient statuses recover', async (t) => {
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body, failFirst: { times: 2, status: 503, headers: { 'retry-after': '0' } } } });
   const { store } = await tempStore(t);
-  const got = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m') }, { dispatcher: agent, retry: FAST_RETRY });
+  const got = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY });
   t.same(server.log.map((e) => e.status), [503, 503, 200]);
   t.same(await readFile(got.path), body);
 });
@@ -134,7 +134,7 @@ t.test('a truncated body is detected (server without Range keeps cutting at the 
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/cut': { kind: 'file', body, range: false, truncateAfter: 100 * KiB } });
   const { store } = await tempStore(t);
-  const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut') }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /failed after 3 attempts/ });
   t.match((err as Error).message, /102400 of 524288 bytes/);
   t.equal(await store.blobSize(sha), null, 'no blob from a truncated body');
@@ -145,7 +145,7 @@ t.test('a truncated chunked body is detected against size_bytes', async (t) => {
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/cut': { kind: 'file', body: body.subarray(0, 200 * KiB), contentLength: false, range: false } });
   const { store } = await tempStore(t);
-  const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut'), sizeBytes: body.length }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'cut', sha256: sha, url: server.url('/cut'), sizeBytes: body.length }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /truncated body/ });
 });
 
@@ -154,7 +154,7 @@ t.test('Content-Length that disagrees with size_bytes fails before any body byte
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body } });
   const { store } = await tempStore(t);
-  const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length + 1 }, { dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length + 1 }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /size mismatch: the server reports 65536 bytes but model.size_bytes is 65537/ });
   t.equal(server.log.length, 1, 'not retried');
   t.equal(await stat(store.layout.partialDataPath(sha)).catch(() => null), null, 'no partial kept');
@@ -165,7 +165,7 @@ t.test('more bytes than expected are refused', async (t) => {
   const sha = sha256Hex(body);
   const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body: Buffer.concat([body, Buffer.alloc(4096)]), contentLength: false } });
   const { store } = await tempStore(t);
-  const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length }, { dispatcher: agent }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'm', sha256: sha, url: server.url('/m'), sizeBytes: body.length }, { allowPrivate: true, dispatcher: agent }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /more than the expected 65536 bytes/ });
   t.equal(await store.blobSize(sha), null);
 });
@@ -175,14 +175,14 @@ t.test('an untrusted certificate is a clear, unretried error (verification is ne
   const { store } = await tempStore(t);
   const plainAgent = new Agent();
   t.teardown(() => plainAgent.close());
-  const err = await pullModel(store, { name: 'm', sha256: 'f'.repeat(64), url: server.url('/m') }, { dispatcher: plainAgent, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, { name: 'm', sha256: 'f'.repeat(64), url: server.url('/m') }, { allowPrivate: true, dispatcher: plainAgent, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /ca_file/ });
   // The TLS handshake fails before any HTTP request is parsed by the server.
   t.equal(server.log.length, 0);
   // The same server is fine once its certificate is trusted through caPem.
   const body = ggufLikePayload(1024);
   server.route('/ok', { kind: 'file', body });
-  const got = await pullModel(store, { name: 'ok', sha256: sha256Hex(body), url: server.url('/ok') }, { caPem: server.ca });
+  const got = await pullModel(store, { name: 'ok', sha256: sha256Hex(body), url: server.url('/ok') }, { allowPrivate: true, caPem: server.ca });
   t.equal(got.source, 'download');
 });
 
@@ -192,11 +192,11 @@ t.test('a stalled body hits the idle timeout and is retried with resume', async 
   const { server } = await serveHttps(t, { '/stall': { kind: 'file', body, stallAfter: 64 * KiB } });
   const { store } = await tempStore(t);
   const spec = { name: 'stall', sha256: sha, url: server.url('/stall') };
-  const err = await pullModel(store, spec, { caPem: server.ca, timeouts: { bodyIdleMs: 200 }, retry: { attempts: 1 } }).catch((e: unknown) => e);
+  const err = await pullModel(store, spec, { allowPrivate: true, caPem: server.ca, timeouts: { bodyIdleMs: 200 }, retry: { attempts: 1 } }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed' });
   t.match((err as Error).message, /UND_ERR_BODY_TIMEOUT|timeout/i);
   server.route('/stall', { kind: 'file', body });
-  const got = await pullModel(store, spec, { caPem: server.ca });
+  const got = await pullModel(store, spec, { allowPrivate: true, caPem: server.ca });
   t.equal(server.log.at(-1)!.range, `bytes=${64 * KiB}-`, 'resumed after the stall');
   t.same(await readFile(got.path), body);
 });
@@ -227,7 +227,7 @@ t.test('disk full (injected ENOSPC): clear download_failed, partial kept and con
     };
   };
   const spec = { name: 'm', sha256: sha, url: server.url('/m') };
-  const err = await pullModel(store, spec, { dispatcher: agent, sinkFactory: fullDisk, retry: FAST_RETRY }).catch((e: unknown) => e);
+  const err = await pullModel(store, spec, { allowPrivate: true, dispatcher: agent, sinkFactory: fullDisk, retry: FAST_RETRY }).catch((e: unknown) => e);
   t.match(err, { code: 'download_failed', message: /disk full while writing .*partial download is kept/ });
   t.match((err as { detail: unknown }).detail, { reason: 'ENOSPC' });
   t.equal(server.log.length, 1, 'a write error is not retried');
@@ -235,7 +235,7 @@ t.test('disk full (injected ENOSPC): clear download_failed, partial kept and con
   t.ok(kept.size > 0 && kept.size <= limit, `partial kept (${kept.size} bytes)`);
 
   // Room again: the next pull resumes from what is on disk and the digest matches.
-  const got = await pullModel(store, spec, { dispatcher: agent });
+  const got = await pullModel(store, spec, { allowPrivate: true, dispatcher: agent });
   t.equal(server.log.at(-1)!.range, `bytes=${kept.size}-`);
   t.same(await readFile(got.path), body);
 });
@@ -244,10 +244,10 @@ t.test('traversal-shaped names and digests are refused before any I/O', async (t
   const { server, agent } = await serveHttps(t, { '/m': { kind: 'file', body: Buffer.from('x') } });
   const { store } = await tempStore(t);
   for (const name of ['..', '../x', '/etc/passwd', 'a/b', 'a\\b', 'a\0b', 'Upper', '', 'x'.repeat(65)]) {
-    await t.rejects(pullModel(store, { name, sha256: 'a'.repeat(64), url: server.url('/m') }, { dispatcher: agent }), { code: 'invalid_request' }, `name ${JSON.stringify(name)}`);
+    await t.rejects(pullModel(store, { name, sha256: 'a'.repeat(64), url: server.url('/m') }, { allowPrivate: true, dispatcher: agent }), { code: 'invalid_request' }, `name ${JSON.stringify(name)}`);
   }
   for (const sha of ['../' + 'a'.repeat(61), 'A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), 'sha256:' + 'a'.repeat(64), 'a'.repeat(63) + '\0']) {
-    await t.rejects(pullModel(store, { name: 'ok', sha256: sha, url: server.url('/m') }, { dispatcher: agent }), { code: 'invalid_request' }, `sha ${JSON.stringify(sha)}`);
+    await t.rejects(pullModel(store, { name: 'ok', sha256: sha, url: server.url('/m') }, { allowPrivate: true, dispatcher: agent }), { code: 'invalid_request' }, `sha ${JSON.stringify(sha)}`);
   }
   t.equal(server.log.length, 0, 'no request was made');
 });

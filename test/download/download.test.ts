@@ -18,7 +18,7 @@ t.test('a fresh download emits checking_local, download frames, verify — in or
   const { events, onEvent, phases } = collect();
 
   const model = { name: 'tiny', sha256: sha, source_url: server.url('/m.gguf'), license: 'mit' };
-  const got = await acquireModel(model, store, { onEvent, dispatcher: agent, retry: FAST_RETRY });
+  const got = await acquireModel(model, store, { onEvent, allowPrivate: true, dispatcher: agent, retry: FAST_RETRY });
 
   t.equal(got.source, 'download');
   t.equal(got.sha256, sha);
@@ -44,7 +44,7 @@ t.test('a fresh download emits checking_local, download frames, verify — in or
   // A second acquire finds the cached blob: no download, no verify, no request.
   const before = server.log.length;
   const again = collect();
-  const cached = await acquireModel(model, store, { onEvent: again.onEvent, dispatcher: agent });
+  const cached = await acquireModel(model, store, { onEvent: again.onEvent, allowPrivate: true, dispatcher: agent });
   t.equal(cached.source, 'store');
   t.same(again.phases(), ['checking_local']);
   t.equal(server.log.length, before, 'no request for a cached blob');
@@ -61,7 +61,7 @@ t.test('cadence: a frame every milestone, strictly increasing, last one has down
   await pullModel(
     store,
     { name: 'slow', sha256: sha, url: server.url('/slow.gguf') },
-    { onEvent, dispatcher: agent, progress: { everyBytes, everyMs: 60 * 60 * 1000 } },
+    { onEvent, allowPrivate: true, dispatcher: agent, progress: { everyBytes, everyMs: 60 * 60 * 1000 } },
   );
   const frames = events.filter((e) => e.phase === 'download') as Array<{ downloaded_bytes: number; total_bytes: number | null }>;
   t.equal(frames[0]!.downloaded_bytes, 0, 'first frame at 0');
@@ -83,7 +83,7 @@ t.test('cadence: the time threshold alone produces frames', async (t) => {
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
   // Byte milestones never trigger (1 GiB); everyMs: 0 makes every chunk due by time.
-  await pullModel(store, { name: 't', sha256: sha, url: server.url('/t.gguf') }, { onEvent, dispatcher: agent, progress: { everyBytes: 1 << 30, everyMs: 0 } });
+  await pullModel(store, { name: 't', sha256: sha, url: server.url('/t.gguf') }, { onEvent, allowPrivate: true, dispatcher: agent, progress: { everyBytes: 1 << 30, everyMs: 0 } });
   const frames = events.filter((e) => e.phase === 'download');
   t.ok(frames.length > 3, `time-based frames were sent (${frames.length})`);
 });
@@ -100,7 +100,7 @@ t.test('a server without Range support restarts cleanly from 0', async (t) => {
   await writeSidecar(store.layout.sidecarPath(sha), { url: server.url('/norange.gguf'), etag: `"${sha.slice(0, 16)}"`, last_modified: null, total_bytes: body.length, sha256: sha });
 
   const { events, onEvent } = collect();
-  const got = await pullModel(store, { name: 'norange', sha256: sha, url: server.url('/norange.gguf') }, { onEvent, dispatcher: agent });
+  const got = await pullModel(store, { name: 'norange', sha256: sha, url: server.url('/norange.gguf') }, { onEvent, allowPrivate: true, dispatcher: agent });
   t.equal(got.source, 'download');
   t.equal(server.log.length, 1, 'one request');
   t.equal(server.log[0]!.range, 'bytes=307200-', 'it asked to resume');
@@ -117,13 +117,13 @@ t.test('resume after an interruption: Range + If-Range, fewer bytes the second t
   const { store } = await tempStore(t);
   // One attempt only: the first run fails on the truncated body and keeps the partial.
   const spec = { name: 'r', sha256: sha, url: server.url('/r.gguf') };
-  await t.rejects(pullModel(store, spec, { dispatcher: agent, retry: { attempts: 1 } }), { code: 'download_failed' });
+  await t.rejects(pullModel(store, spec, { allowPrivate: true, dispatcher: agent, retry: { attempts: 1 } }), { code: 'download_failed' });
   const partial = await stat(store.layout.partialDataPath(sha));
   t.ok(partial.size > 0 && partial.size < body.length, `a partial of ${partial.size} bytes was kept`);
 
   server.route('/r.gguf', { kind: 'file', body });
   const { events, onEvent } = collect();
-  const got = await pullModel(store, spec, { onEvent, dispatcher: agent });
+  const got = await pullModel(store, spec, { onEvent, allowPrivate: true, dispatcher: agent });
   t.equal(got.source, 'download');
   const second = server.log.at(-1)!;
   t.equal(second.range, `bytes=${partial.size}-`);
@@ -141,7 +141,7 @@ t.test('a transient truncation is retried and resumed within one pull', async (t
   const { server, agent } = await serveHttps(t, { '/flaky.gguf': { kind: 'file', body, truncateAfter: 400 * 1024 } });
   const { store } = await tempStore(t);
   // Each response is cut after 400 KiB, but each resume makes progress: 3 requests finish it.
-  const got = await pullModel(store, { name: 'flaky', sha256: sha, url: server.url('/flaky.gguf') }, { dispatcher: agent, retry: FAST_RETRY });
+  const got = await pullModel(store, { name: 'flaky', sha256: sha, url: server.url('/flaky.gguf') }, { allowPrivate: true, dispatcher: agent, retry: FAST_RETRY });
   t.same(await readFile(got.path), body);
   t.same(
     server.log.map((e) => e.range),
@@ -159,7 +159,7 @@ t.test('a changed ETag (If-Range mismatch) restarts from 0', async (t) => {
   await mkdir(store.layout.partialDir(sha), { recursive: true });
   await writeFile(store.layout.partialDataPath(sha), oldBody.subarray(0, 100 * 1024));
   await writeSidecar(store.layout.sidecarPath(sha), { url: server.url('/e.gguf'), etag: '"old"', last_modified: null, total_bytes: body.length, sha256: sha });
-  const got = await pullModel(store, { name: 'e', sha256: sha, url: server.url('/e.gguf') }, { dispatcher: agent });
+  const got = await pullModel(store, { name: 'e', sha256: sha, url: server.url('/e.gguf') }, { allowPrivate: true, dispatcher: agent });
   t.equal(server.log[0]!.ifRange, '"old"');
   t.equal(server.log[0]!.status, 200, 'the server sent the whole new file');
   t.same(await readFile(got.path), body);
@@ -174,7 +174,7 @@ t.test('a 416 on resume discards the partial and starts again', async (t) => {
   await mkdir(store.layout.partialDir(sha), { recursive: true });
   await writeFile(store.layout.partialDataPath(sha), Buffer.alloc(400 * 1024));
   await writeSidecar(store.layout.sidecarPath(sha), { url: server.url('/s.gguf'), etag: `"${sha.slice(0, 16)}"`, last_modified: null, total_bytes: null, sha256: sha });
-  const got = await pullModel(store, { name: 's', sha256: sha, url: server.url('/s.gguf') }, { dispatcher: agent });
+  const got = await pullModel(store, { name: 's', sha256: sha, url: server.url('/s.gguf') }, { allowPrivate: true, dispatcher: agent });
   t.same(server.log.map((e) => e.status), [416, 200]);
   t.same(await readFile(got.path), body);
 });
@@ -185,7 +185,7 @@ t.test('unknown length (chunked, no size_bytes): total_bytes is null until the f
   const { server, agent } = await serveHttps(t, { '/c.gguf': { kind: 'file', body, contentLength: false } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
-  await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf') }, { onEvent, dispatcher: agent });
+  await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf') }, { onEvent, allowPrivate: true, dispatcher: agent });
   const frames = events.filter((e) => e.phase === 'download') as Array<{ downloaded_bytes: number; total_bytes: number | null }>;
   t.equal(frames[0]!.total_bytes, null);
   t.same(frames.at(-1), { phase: 'download', downloaded_bytes: body.length, total_bytes: body.length, source_url: server.url('/c.gguf') });
@@ -197,7 +197,7 @@ t.test('size_bytes is the total when the server sends no Content-Length', async 
   const { server, agent } = await serveHttps(t, { '/c.gguf': { kind: 'file', body, contentLength: false } });
   const { store } = await tempStore(t);
   const { events, onEvent } = collect();
-  await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf'), sizeBytes: body.length }, { onEvent, dispatcher: agent });
+  await pullModel(store, { name: 'c', sha256: sha, url: server.url('/c.gguf'), sizeBytes: body.length }, { onEvent, allowPrivate: true, dispatcher: agent });
   const first = events.find((e) => e.phase === 'download') as { total_bytes: number | null };
   t.equal(first.total_bytes, body.length);
 });

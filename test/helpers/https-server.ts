@@ -82,6 +82,9 @@ export interface HttpsTestServer extends TestServer {
   agent(): Agent;
 }
 
+/** A name in the certificate that no resolver knows (RFC 6761 `.test`). */
+export const TEST_HOSTNAME = 'models.inferd.test';
+
 export function sha256Hex(body: Buffer): string {
   return createHash('sha256').update(body).digest('hex');
 }
@@ -114,7 +117,8 @@ export async function startHttpsServer(routes: Record<string, Route> = {}): Prom
       { name: 'basicConstraints', cA: true },
       { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      // `models.inferd.test` resolves nowhere: a test that reaches it proves a pinned lookup was used.
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: TEST_HOSTNAME }, { type: 7, ip: '127.0.0.1' }] },
     ],
   });
   const state = new RouteTable(routes);

@@ -32,7 +32,7 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
   t.teardown(() => https.close());
   // A signed URL: its query must not reach admin subscribers.
   const model = { name: 'demo-remote', sha256: demo.sha256, source_url: `${https.url('/demo.gguf')}?token=s3cret`, size_bytes: demo.sizeBytes };
-  const { url, daemon, config } = await startDaemon(t, { model, ca_file: caFile, threads: 1 }, { start: false });
+  const { url, daemon, config } = await startDaemon(t, { model, ca_file: caFile, pull_allow_private: true, threads: 1 }, { start: false });
   const admin = await openAdminStream(url, 'ndjson');
   await admin.until(isStatus('starting'));
   await daemon.start();
@@ -47,7 +47,7 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
   t.ok(downloads.length >= 3, `a first, at least one timed, and a final download frame (${downloads.length})`);
   t.equal(downloads[0].downloaded_bytes, 0, 'the first download frame says 0');
   t.equal(downloads.at(-1).downloaded_bytes, demo.sizeBytes, 'the last one has downloaded == total');
-  t.ok(downloads.every((f) => f.total_bytes === demo.sizeBytes && f.source_url === `${https.url('/demo.gguf')}?…`), 'total and URL on every frame');
+  t.ok(downloads.every((f) => f.total_bytes === demo.sizeBytes && f.source_url === https.url('/demo.gguf')), 'total and URL on every frame, without the query');
   t.notOk(admin.frames.some((f) => f.includes('s3cret')), 'the query string is redacted');
   t.ok(downloads.every((f, i) => i === 0 || f.downloaded_bytes > downloads[i - 1].downloaded_bytes), 'progress only grows');
   const blob = join(config.models_home, 'blobs', 'sha256', demo.sha256.slice(0, 2), demo.sha256, 'data');
@@ -57,7 +57,7 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
   admin.close();
   await daemon.shutdown();
 
-  const again = await startDaemon(t, { model, ca_file: caFile, threads: 1, models_home: config.models_home }, { start: false });
+  const again = await startDaemon(t, { model, ca_file: caFile, pull_allow_private: true, threads: 1, models_home: config.models_home }, { start: false });
   const admin2 = await openAdminStream(again.url, 'ndjson');
   await again.daemon.start();
   await admin2.until(isStatus('ready'));
@@ -76,6 +76,7 @@ t.test('kill -9 mid-download, then a restart resumes with Range and fetches fewe
     JSON.stringify({
       model: { name: 'demo-remote', sha256: demo.sha256, source_url: https.url('/demo.gguf'), size_bytes: demo.sizeBytes },
       ca_file: caFile,
+      pull_allow_private: true,
       models_home: join(home, 'models'),
       threads: 1,
     }),
@@ -108,7 +109,7 @@ t.test('a wrong checksum: quarantine, failed, never ready, nothing loaded, no re
   t.teardown(() => https.close());
   const wrong = sha256Hex(Buffer.from('not the demo model'));
   const model = { name: 'demo-remote', sha256: wrong, source_url: https.url('/demo.gguf') };
-  const { url, daemon, config } = await startDaemon(t, { model, ca_file: caFile }, { start: false });
+  const { url, daemon, config } = await startDaemon(t, { model, ca_file: caFile, pull_allow_private: true }, { start: false });
   const admin = await openAdminStream(url, 'ndjson');
   await t.rejects(daemon.start(), { code: 'checksum_mismatch' });
   await admin.until(isStatus('failed'));
@@ -127,9 +128,20 @@ t.test('a wrong checksum: quarantine, failed, never ready, nothing loaded, no re
   await daemon.shutdown();
 
   // A supervisor restarting the daemon must not download (and quarantine) the same bytes again.
-  const restarted = await startDaemon(t, { model, ca_file: caFile, models_home: config.models_home }, { start: false });
+  const restarted = await startDaemon(t, { model, ca_file: caFile, pull_allow_private: true, models_home: config.models_home }, { start: false });
   await t.rejects(restarted.daemon.start(), /an earlier download of .* did not match sha256 .* Not downloading it again/);
   t.equal(https.log.filter((r) => r.method === 'GET').length, 1, 'no second download after a restart');
+});
+
+t.test('a configured model on a loopback host is refused without pull_allow_private: failed, no request made', async (t) => {
+  const { https, caFile } = await server();
+  t.teardown(() => https.close());
+  const model = { name: 'demo-remote', sha256: demo.sha256, source_url: https.url('/demo.gguf') };
+  const { daemon, config } = await startDaemon(t, { model, ca_file: caFile }, { start: false });
+  await t.rejects(daemon.start(), { code: 'url_not_allowed', message: /127\.0\.0\.1 is a private address.*pull_allow_private/ });
+  t.match(JSON.parse(daemon.lifecycle.bus.snapshot.frame), { status: 'failed', message: /pull_allow_private/ });
+  t.equal(https.log.length, 0, 'no request reached the server');
+  await t.rejects(stat(join(config.models_home, 'blobs', 'sha256', demo.sha256.slice(0, 2), `.partial-${demo.sha256}`)), { code: 'ENOENT' }, 'no partial');
 });
 
 t.test('auto_pull:false with the blob absent names inferd pull', async (t) => {

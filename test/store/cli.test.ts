@@ -45,7 +45,7 @@ async function setup(t: Test, routes: Parameters<typeof startHttpsServer>[0]) {
   const caFile = await server.writeCaFile(dir);
   const models = join(dir, 'models');
   const config = join(dir, 'config.json');
-  await writeFile(config, JSON.stringify({ models_home: models, ca_file: caFile }));
+  await writeFile(config, JSON.stringify({ models_home: models, ca_file: caFile, pull_allow_private: true }));
   return { server, dir, models, config };
 }
 
@@ -126,7 +126,7 @@ t.test('pull from the config file, exit codes, and stdout/stderr split', async (
 
   // The configured model.
   const cfg2 = join(dir, 'config2.json');
-  await writeFile(cfg2, JSON.stringify({ models_home: models, ca_file: caFile, model: { name: 'cfg', sha256: sha, source_url: server.url('/m.gguf'), size_bytes: body.length } }));
+  await writeFile(cfg2, JSON.stringify({ models_home: models, ca_file: caFile, pull_allow_private: true, model: { name: 'cfg', sha256: sha, source_url: server.url('/m.gguf'), size_bytes: body.length } }));
   const ok = await run(['pull', '--config', cfg2], dir);
   t.equal(ok.code, 0, ok.stderr);
   t.match(JSON.parse(ok.stdout), { name: 'cfg', source: 'download' });
