@@ -58,6 +58,7 @@ export class Daemon {
       drainTimeoutMs: config.drain_timeout_ms,
       target: config.model,
       acquire: source.acquire,
+      ...(source.check ? { check: source.check } : {}),
       load: source.load,
     };
     const lifecycle = new Lifecycle(lifecycleOptions);

@@ -20,7 +20,15 @@ const adminReloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: ReloadBodySchema,
         response: {
           200: Type.Object({ status: Type.Literal('ready'), path: Type.String() }),
+          404: {
+            description: '`model_not_found`: the file does not exist. Nothing happened: no `restarting` frame, the model keeps serving',
+            content: { 'application/json': { schema: Type.Ref('ErrorFrame') } },
+          },
           409: { description: 'Not ready (loading, reloading or draining)', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
+          422: {
+            description: '`model_invalid`: not a regular, readable, well-formed GGUF file. Nothing happened, as for 404',
+            content: { 'application/json': { schema: Type.Ref('ErrorFrame') } },
+          },
           500: { description: 'The new model failed to load; the previous one serves again', content: { 'application/json': { schema: Type.Ref('ErrorFrame') } } },
         },
       },

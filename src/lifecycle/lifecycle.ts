@@ -47,6 +47,11 @@ export interface LifecycleOptions {
   target: ModelTarget;
   /** Finds, downloads or builds the model file; reports checking_local/download/verify/quarantine. */
   acquire(target: ModelTarget, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<AcquiredModel>;
+  /**
+   * Refuses a reload target the caller got wrong (`model_not_found`, `model_invalid`) while the
+   * current model still serves, before anything is published. Optional: no check when absent.
+   */
+  check?(target: ModelTarget, signal: AbortSignal): Promise<void>;
   /** Loads the file into an engine; reports mmap and kv_cache. */
   load(model: AcquiredModel, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<Engine>;
 }
@@ -68,6 +73,8 @@ export class Lifecycle implements EngineHolder {
   /** Aborts downloads and loads in progress when the daemon shuts down. */
   readonly #shutdown = new AbortController();
   readonly #options: LifecycleOptions;
+  /** A reload's target is being checked (the state is still `ready`). */
+  #checking = false;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -127,8 +134,20 @@ export class Lifecycle implements EngineHolder {
    * the old model still serves; if loading it fails, the old model is loaded again.
    */
   async reload(target?: ModelTarget): Promise<ReloadOutcome> {
-    if (this.#state !== 'ready' || !this.#engine || !this.#model) {
-      throw new InferdError('conflict', `cannot reload while the daemon is ${this.#state}`);
+    if (this.#state !== 'ready' || !this.#engine || !this.#model || this.#checking) {
+      throw new InferdError('conflict', `cannot reload while the daemon is ${this.#checking ? 'checking another reload' : this.#state}`);
+    }
+    if (target !== undefined && this.#options.check) {
+      // A bad file named by the caller is refused here: no `restarting`, no drain, nothing lost.
+      this.#checking = true;
+      try {
+        await this.#options.check(target, this.#shutdown.signal);
+      } finally {
+        this.#checking = false;
+      }
+      if (this.#state !== 'ready' || !this.#engine || !this.#model) {
+        throw new InferdError('conflict', `cannot reload while the daemon is ${this.#state}`);
+      }
     }
     const previous = { engine: this.#engine, model: this.#model, target: this.#target };
     const nextTarget = target ?? this.#target;

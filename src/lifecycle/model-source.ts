@@ -9,6 +9,7 @@ import type { InferdConfig } from '../config/schema.js';
 import { DEMO_MODELS, writeDemoModel } from '../demo-model/index.js';
 import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
+import { checkModelFile } from './check-model-file.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
 import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
 import { acquireModel, downloadPolicy, readCaFile } from '../download/index.js';
@@ -21,6 +22,8 @@ export const DEMO_MODEL_NAME = 'inferd-demo';
 
 export interface ModelSource {
   acquire(target: ModelTarget, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<AcquiredModel>;
+  /** Refuses a reload target that cannot be served (see Lifecycle `check`). */
+  check?(target: ModelTarget, signal: AbortSignal): Promise<void>;
   load(model: AcquiredModel, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<Engine>;
   /** Releases the llama.cpp runtime. */
   close(): Promise<void>;
@@ -41,6 +44,12 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
       // current model still serves.
       await checkGgufFile(acquired.path);
       return { path: acquired.path, sizeBytes: acquired.sizeBytes };
+    },
+
+    async check(target) {
+      // A local file must exist and pass the GGUF check. A pinned store model is fetched and
+      // verified during the reload itself (its failures roll back).
+      if (target !== undefined && 'path' in target) await checkModelFile(target.path);
     },
 
     async load(model, onPhase, signal) {

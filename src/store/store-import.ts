@@ -20,6 +20,11 @@ export interface ImportOptions {
   license?: string | null | undefined;
   signal?: AbortSignal | undefined;
   onLockWait?: LockOptions['onWait'];
+  /**
+   * Validates the private copy before it becomes a blob (the CLI passes the GGUF check; the store
+   * itself knows nothing of file formats). A throw refuses the import: nothing enters the store.
+   */
+  check?: ((file: string) => Promise<unknown>) | undefined;
 }
 
 export interface ImportResult extends ResolvedModel {
@@ -34,11 +39,14 @@ export async function importFile(store: ModelStore, name: string, file: string, 
   let size: number;
   try {
     const st = await stat(source);
-    if (!st.isFile()) throw new InferdError('invalid_request', `${source} is not a regular file`);
+    if (!st.isFile()) throw new InferdError('model_invalid', `${source} is not a regular file`, { detail: { path: source } });
     size = st.size;
   } catch (err) {
     if (err instanceof InferdError) throw err;
-    throw new InferdError('invalid_request', `cannot read ${source}: ${errnoCode(err) ?? (err as Error).message}`, { cause: err });
+    const code = errnoCode(err);
+    // The caller named a file: missing is 404-like, anything else unreadable is invalid input.
+    const kind = code === 'ENOENT' || code === 'ENOTDIR' ? 'model_not_found' : 'model_invalid';
+    throw new InferdError(kind, `cannot read ${source}: ${code ?? (err as Error).message}`, { cause: err, detail: { path: source } });
   }
 
   const tmpDir = store.layout.importDir(`${process.pid}-${randomBytes(8).toString('hex')}`);
@@ -46,7 +54,17 @@ export async function importFile(store: ModelStore, name: string, file: string, 
   const tmp = join(tmpDir, 'data.tmp');
   try {
     // FICLONE makes this a reflink where the filesystem can; otherwise a plain copy.
-    await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+    try {
+      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR') {
+        throw new InferdError('model_invalid', `cannot read ${source}: ${code}`, { cause: err, detail: { path: source } });
+      }
+      throw err;
+    }
+    // The copy is what would be served, so the copy is what gets checked.
+    if (options.check) await options.check(tmp);
     const { sha256, bytes } = await sha256File(tmp, { signal: options.signal });
     if (bytes !== size) {
       throw new InferdError('invalid_request', `${source} changed size while being imported (${size} → ${bytes} bytes)`);

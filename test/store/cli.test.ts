@@ -4,10 +4,11 @@
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ggufLikePayload, sha256Hex, startHttpsServer, startHttpServer, type HttpsTestServer } from '../helpers/https-server.js';
+import { demoModelPath } from '../helpers/demo-model.js';
 import { tempDir } from './fixtures/temp-store.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -173,9 +174,9 @@ t.test('`inferd import` and `inferd models`', async (t) => {
   const dir = await tempDir(t, 'inferd-cli-');
   const models = join(dir, 'models');
   const file = join(dir, 'local.gguf');
-  const body = ggufLikePayload(100_000);
+  await copyFile(await demoModelPath('tiny'), file); // a real GGUF: import runs the GGUF check
+  const body = await readFile(file);
   const sha = sha256Hex(body);
-  await writeFile(file, body);
 
   const bad = await run(['import', '--models-home', models, '--name', 'loc', file, '--expect-sha256', '1'.repeat(64)], dir);
   t.equal(bad.code, 1);
@@ -189,13 +190,44 @@ t.test('`inferd import` and `inferd models`', async (t) => {
   t.equal(traversal.code, 2);
   t.notOk(existsSync(join(dir, 'evil.json')));
 
+  // Not a GGUF file, and a missing file: refused with a clear message, nothing enters the store.
+  const passwd = join(dir, 'passwd');
+  await writeFile(passwd, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n');
+  const notGguf = await run(['import', '--models-home', models, '--name', 'bad', passwd], dir);
+  t.equal(notGguf.code, 2, 'non-zero exit');
+  t.match(notGguf.stderr, new RegExp(`${passwd.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*GGUF.*nothing was imported`, 's'));
+  t.notMatch(notGguf.stderr, /\.import-/, 'the message names the user\'s file, not the private copy');
+  const missing = await run(['import', '--models-home', models, '--name', 'gone', join(dir, 'absent.gguf')], dir);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /absent\.gguf.*ENOENT/);
+
   const list = await run(['models', '--models-home', models, '--json'], dir);
   t.equal(list.code, 0);
-  t.match(JSON.parse(list.stdout), { models: [{ name: 'loc', sha256: sha, size_bytes: body.length, present: true }] });
+  const listed = JSON.parse(list.stdout) as { models: Array<{ name: string }> };
+  t.same(listed.models.map((m) => m.name), ['loc'], 'the refused imports are not listed');
+  t.match(listed, { models: [{ name: 'loc', sha256: sha, size_bytes: body.length, present: true, status: 'ok', problem: null }] });
 
   const table = await run(['models', '--models-home', models], dir);
-  t.match(table.stdout, /^NAME\s+SIZE\s+SHA256\s+STATUS\nloc\s+97\.7 KiB\s+[0-9a-f]{12}\s+ok\n$/);
+  t.match(table.stdout, /^NAME\s+SIZE\s+SHA256\s+STATUS\nloc\s+\S+ \S+\s+[0-9a-f]{12}\s+ok\n$/);
 
   const rec = await run(['models', '--models-home', models, '--json', '--reconcile'], dir);
   t.match(JSON.parse(rec.stdout), { models: [{ name: 'loc' }], reconcile: { partials: [], orphanBlobs: [], danglingManifests: [] } });
+
+  // A blob damaged on disk. A changed byte in the weights passes the cheap check (header and
+  // tensor table only) but not --verify; a damaged header is broken either way.
+  const blob = (JSON.parse(good.stdout) as { path: string }).path;
+  await chmod(blob, 0o644);
+  const damaged = Buffer.from(body);
+  damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
+  await writeFile(blob, damaged);
+  const cheap = await run(['models', '--models-home', models, '--json'], dir);
+  t.match(JSON.parse(cheap.stdout), { models: [{ name: 'loc', status: 'ok' }] }, 'weights are not read without --verify');
+  const verified = await run(['models', '--models-home', models, '--json', '--verify'], dir);
+  t.match(JSON.parse(verified.stdout), { models: [{ name: 'loc', status: 'broken', problem: /hashes to [0-9a-f]{64}/ }] });
+  damaged.write('JUNK', 0, 'latin1');
+  await writeFile(blob, damaged);
+  const broken = await run(['models', '--models-home', models], dir);
+  t.equal(broken.code, 0, 'listing still succeeds');
+  t.match(broken.stdout, /^loc\s+\S+ \S+\s+[0-9a-f]{12}\s+broken$/m);
+  t.match(broken.stderr, /loc: .*GGUF/);
 });

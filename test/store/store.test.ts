@@ -3,6 +3,7 @@ import t from 'tap';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ggufLikePayload, sha256Hex } from '../helpers/https-server.js';
+import { InferdError } from '../../src/errors.js';
 import { StoreLayout } from '../../src/store/layout.js';
 import { ModelStore } from '../../src/store/model-store.js';
 import { reconcileStore } from '../../src/store/reconcile.js';
@@ -71,8 +72,26 @@ t.test('import with a wrong expected sha256 refuses and leaves nothing behind', 
   });
   t.same(await tree(store.root), before, 'store unchanged');
   await t.rejects(importFile(store, 'm', file, { expectSha256: 'ABC' }), { code: 'invalid_request' });
-  await t.rejects(importFile(store, 'm', join(dir, 'absent.gguf')), { code: 'invalid_request', message: /cannot read/ });
-  await t.rejects(importFile(store, 'm', dir), { code: 'invalid_request', message: /not a regular file/ });
+  await t.rejects(importFile(store, 'm', join(dir, 'absent.gguf')), { code: 'model_not_found', status: 404, message: /cannot read/ });
+  await t.rejects(importFile(store, 'm', dir), { code: 'model_invalid', status: 422, message: /not a regular file/ });
+  t.same(await tree(store.root), before, 'store unchanged');
+});
+
+t.test('import runs the check hook on the copy; a refusal leaves nothing behind', async (t) => {
+  const { store, dir } = await tempStore(t);
+  const file = join(dir, 'model.gguf');
+  await writeFile(file, 'root:x:0:0:root:/root:/bin/bash\n');
+  const before = await tree(store.root);
+  const seen: string[] = [];
+  const check = async (copy: string) => {
+    seen.push(copy);
+    throw new InferdError('model_invalid', 'not a GGUF file');
+  };
+  await t.rejects(importFile(store, 'bad', file, { check }), { code: 'model_invalid', message: 'not a GGUF file' });
+  t.equal(seen.length, 1);
+  t.not(seen[0], file, 'the private copy is what gets checked');
+  t.same(await tree(store.root), before, 'no blob, no manifest, no temp copy');
+  t.same(await store.list(), []);
 });
 
 t.test('traversal-shaped names and digests are refused; nothing is created outside the store', async (t) => {
