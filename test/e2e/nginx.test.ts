@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startDaemon } from '../helpers/daemon.js';
 import { requireExecutable } from '../helpers/e2e.js';
 import { ADMIN_KEY, capturedLog } from '../guard/helpers.js';
@@ -144,7 +144,7 @@ http {
       });
 
       /** Tokens arrive spread over the generation, not bunched at the end. */
-      const checkIncremental = (t: Tap.Test, res: { sent: number; chunks: Arrival[] }, frames: number) => {
+      const checkIncremental = (t: Test, res: { sent: number; chunks: Arrival[] }, frames: number) => {
         t.ok(frames >= 50, `a long generation (${frames} frames)`);
         const first = res.chunks[0]!.at;
         const last = res.chunks.at(-1)!.at;
@@ -191,9 +191,3 @@ http {
   }
 });
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Tap {
-    type Test = import('tap').Test;
-  }
-}

@@ -1,7 +1,7 @@
 // The edge guard on a real daemon: keys and scopes, Host (DNS rebinding), Origin (CSRF), CORS,
 // JSON-only bodies, stream tickets, log redaction. Every refusal also shows that nothing
 // happened: no generation was counted and no lifecycle event was published.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { startDaemon } from '../helpers/daemon.js';
 import { ADMIN_KEY, INFER_KEY, capturedLog, noHostRequest, raw } from './helpers.js';
@@ -26,7 +26,7 @@ t.test('edge guard', async (t) => {
   const finished = () => /inferd_requests_total\{[^\n]*/g.exec(daemon.metrics.render())?.[0] ?? 'none';
   const published = () => daemon.lifecycle.bus.stats().published;
   /** Runs `refused` and checks that neither a generation nor a lifecycle event came of it. */
-  const nothingHappens = async (t: Tap.Test, refused: () => Promise<unknown>) => {
+  const nothingHappens = async (t: Test, refused: () => Promise<unknown>) => {
     const before = { finished: finished(), published: published() };
     await refused();
     t.same({ finished: finished(), published: published() }, before, 'no generation finished, no lifecycle event published');
@@ -207,9 +207,3 @@ t.test('edge guard', async (t) => {
   });
 });
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Tap {
-    type Test = import('tap').Test;
-  }
-}
