@@ -6,6 +6,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/healthz',
     {
+      config: { scope: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness: 200 while the process serves HTTP',
@@ -18,6 +19,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/readyz',
     {
+      config: { scope: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Readiness: 200 once the model is loaded, else 503 with the current status frame',

@@ -13,6 +13,7 @@ const inferRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/infer',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['inference'],
         summary: 'Generate a reply to a conversation',

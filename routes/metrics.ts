@@ -6,6 +6,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/metrics',
     {
+      config: { scope: 'admin' },
       schema: {
         tags: ['health'],
         summary: 'Prometheus metrics',

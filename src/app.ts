@@ -4,7 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import type { InferdConfig } from './config/schema.js';
+import { installGuard } from './guard/guard.js';
 import './guard/scope.js';
+import { trustFunction } from './guard/trust-proxy.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { StreamRegistry } from './http/stream-registry.js';
@@ -15,6 +17,7 @@ import { SHARED_SCHEMAS, openapiDocument } from './http/openapi.js';
 import { validatorFor } from './protocol/validate.js';
 import swagger from '@fastify/swagger';
 import adminReloadRoutes from '../routes/admin/reload.js';
+import adminStreamTicketRoutes from '../routes/admin/stream-ticket.js';
 import adminStatusRoutes from '../routes/admin/status.js';
 import healthRoutes from '../routes/health.js';
 import inferRoutes from '../routes/infer.js';
@@ -54,6 +57,8 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     forceCloseConnections: true,
     // While draining, the lifecycle answers new requests with our own 503 error frame.
     return503OnClosing: false,
+    // Client IP, host and proto from X-Forwarded-* of trusted hops only (src/guard/trust-proxy.ts).
+    trustProxy: trustFunction(services.config.trust_proxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
@@ -70,6 +75,8 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   app.decorate('inferd', services);
   app.decorate('streams', new StreamRegistry());
   installErrorHandling(app, services.config.body_limit);
+  // Before any route: the guard's rate limit attaches to routes as they are registered.
+  await installGuard(app, services.config);
   // Open streams (token streams, admin streams) would keep server.close() waiting forever.
   app.addHook('preClose', async () => {
     app.streams.closeAll();
@@ -81,6 +88,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(inferRoutes);
   await app.register(adminStatusRoutes);
   await app.register(adminReloadRoutes);
+  await app.register(adminStreamTicketRoutes);
   await app.register(metricsRoutes);
   await app.register(openapiRoutes);
   await app.register(chatCompletionsRoutes);

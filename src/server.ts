@@ -4,10 +4,26 @@ import { pino } from 'pino';
 import type { InferdConfig } from './config/schema.js';
 import { Daemon } from './daemon.js';
 import { isInferdError, toInferdError } from './errors.js';
+import { checkBind } from './guard/bind-policy.js';
+import { safeLoggerOptions } from './guard/log-safety.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
-  const log = pino({ level: config.log_level, name: 'inferd' }, pino.destination(2));
-  const daemon = await Daemon.create(config, { log });
+  const log = pino({ level: config.log_level, name: 'inferd', ...safeLoggerOptions }, pino.destination(2));
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.create(config, { log });
+  } catch (err) {
+    // An unreadable api_keys_file or a bad trust_proxy entry: a configuration error.
+    if (!isInferdError(err) || err.code !== 'config_invalid') throw err;
+    process.stderr.write(`inferd: ${err.message}\n`);
+    return 2;
+  }
+  const bind = checkBind(config, daemon.app.guard.keys.enabled);
+  if (!bind.ok) {
+    process.stderr.write(`inferd: ${bind.message}\n`);
+    await daemon.shutdown();
+    return 2;
+  }
   let exitCode = 0;
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;
@@ -37,6 +53,13 @@ export async function runServer(config: InferdConfig): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => {
+    // SIGHUP re-reads api_keys_file (even while not ready: revoking a key must not wait).
+    try {
+      daemon.app.guard.keys.reloadFile();
+      log.info({ keys: daemon.app.guard.keys.counts() }, 'API keys re-read');
+    } catch (err) {
+      log.error({ err }, 'API keys not re-read; the previous keys stay in force');
+    }
     if (daemon.lifecycle.state !== 'ready') {
       log.warn({ state: daemon.lifecycle.state }, 'SIGHUP ignored: the daemon is not ready');
       return;
@@ -47,10 +70,8 @@ export async function runServer(config: InferdConfig): Promise<number> {
   try {
     const url = await daemon.listen();
     log.info({ url }, 'listening');
-    if (!isLoopback(config.host)) {
-      // inferd has no authentication of its own; /admin/reload is on the same port.
-      log.warn({ host: config.host }, 'listening beyond loopback with no authentication: put a TLS proxy that authenticates in front');
-    }
+    if (bind.warning) log.warn({ host: config.host }, bind.warning);
+    else if (daemon.app.guard.keys.enabled) log.info({ keys: daemon.app.guard.keys.counts() }, 'API keys required beyond /healthz and /readyz');
   } catch (err) {
     // The lock and socket errors name their path; anything else came from the HTTP bind.
     const lockOrSocket = isInferdError(err) && (err.code === 'lock_held' || err.code === 'socket_error');
@@ -84,8 +105,4 @@ export async function runServer(config: InferdConfig): Promise<number> {
   // Serving now; a signal (or the failure above) starts the shutdown this waits for.
   await done;
   return exitCode;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

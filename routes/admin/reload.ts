@@ -14,6 +14,7 @@ const adminReloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/admin/reload',
     {
+      config: { scope: 'admin' },
       schema: {
         tags: ['admin'],
         summary: 'Reload the model; in-flight requests finish first (up to drain_timeout_ms)',

@@ -16,14 +16,21 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/admin/status',
     {
+      config: { scope: 'admin', ticket: true },
       schema: {
         tags: ['admin'],
         summary: 'Follow the lifecycle: capabilities, then the current state, then every change',
         description:
           'SSE when the client accepts text/event-stream (each event `id: <n>` + `data: <StatusFrame>`; ' +
           '`Last-Event-ID` replays missed events; `: ping` heartbeats), otherwise NDJSON, one StatusFrame per line. ' +
-          '`?format=sse|ndjson` overrides the Accept header. A client that falls 256 frames behind is disconnected.',
-        querystring: Type.Object({ format: Type.Optional(Type.Enum(['sse', 'ndjson'])) }),
+          '`?format=sse|ndjson` overrides the Accept header; `?last_event_id=` stands in for the header. A client that falls 256 frames behind is disconnected.',
+        querystring: Type.Object({
+          format: Type.Optional(Type.Enum(['sse', 'ndjson'])),
+          ticket: Type.Optional(Type.String({ maxLength: 128, description: 'A single-use ticket from POST /admin/stream-ticket, instead of an API key' })),
+          last_event_id: Type.Optional(
+            Type.String({ maxLength: 64, description: 'Same as the Last-Event-ID header, for a new EventSource (which cannot set it)' }),
+          ),
+        }),
         headers: Type.Object({
           'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: '`<boot>.<n>` as sent in the SSE `id:` field' })),
         }),
@@ -41,7 +48,7 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { lifecycle, config } = app.inferd;
       const format = streamFormat(request.headers.accept, request.query.format);
-      const lastEventId = eventNumber(request.headers['last-event-id'], lifecycle.bus.bootId);
+      const lastEventId = eventNumber(request.headers['last-event-id'] ?? request.query.last_event_id, lifecycle.bus.bootId);
       const subscription = lifecycle.bus.subscribe(lastEventId === undefined ? {} : { lastEventId });
       reply.hijack();
       reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);

@@ -17,6 +17,7 @@ const chatCompletionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/chat/completions',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['openai'],
         summary: 'Create a chat completion (OpenAI-compatible)',

@@ -17,6 +17,7 @@ const completionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/completions',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['openai'],
         summary: 'Create a text completion (OpenAI-compatible, legacy)',

@@ -13,6 +13,7 @@ const embeddingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/embeddings',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['openai'],
         summary: 'Create embeddings (OpenAI-compatible)',

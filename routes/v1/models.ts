@@ -18,6 +18,7 @@ const modelsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/v1/models',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['openai'],
         summary: 'List models (OpenAI-compatible): the loaded model',
@@ -30,6 +31,7 @@ const modelsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/v1/models/:id',
     {
+      config: { scope: 'inference' },
       schema: {
         tags: ['openai'],
         summary: 'Retrieve a model (OpenAI-compatible)',

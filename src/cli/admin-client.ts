@@ -28,7 +28,7 @@ export async function openAdminStream(target: AdminTarget, signal: AbortSignal):
   }
   try {
     // bodyTimeout 0: an idle admin stream is silent for as long as nothing happens (NDJSON has no heartbeat).
-    const res = await request(new URL('/admin/status?format=ndjson', target.url), { signal, bodyTimeout: 0, headers: { accept: 'application/x-ndjson' } });
+    const res = await request(new URL('/admin/status?format=ndjson', target.url), { signal, bodyTimeout: 0, headers: { accept: 'application/x-ndjson', ...ownerKeyHeader() } });
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new InferdError('socket_error', `${target.url}/admin/status answered HTTP ${res.statusCode}`);
@@ -38,6 +38,12 @@ export async function openAdminStream(target: AdminTarget, signal: AbortSignal):
     if (err instanceof InferdError) throw err;
     throw new InferdError('socket_error', `no inferd answers at ${target.url}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** INFERD_API_KEY, the owner's admin key, for a daemon that requires keys. */
+function ownerKeyHeader(): Record<string, string> {
+  const key = process.env['INFERD_API_KEY'];
+  return key ? { authorization: `Bearer ${key}` } : {};
 }
 
 /** The status events of the stream, in order, until EOF. */

@@ -11,6 +11,11 @@ import { ModelStore, storeOptions } from '../store/index.js';
 import type { StatusEvent } from '../status/events.js';
 import { describeTarget, openAdminStream, statusEvents, type AdminTarget } from './admin-client.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
+import { checkBind } from '../guard/bind-policy.js';
+import { isLoopbackBind } from '../guard/hosts.js';
+import { KeyRing } from '../guard/keys.js';
+import { OriginPolicy } from '../guard/origins.js';
+import { trustFunction } from '../guard/trust-proxy.js';
 import { formatBytes } from './progress-bar.js';
 import { adminTarget, describe } from './status.js';
 import { DEMO_MODEL_NAME } from '../lifecycle/model-source.js';
@@ -34,8 +39,11 @@ export function registerDoctor(program: Command): void {
     const { config } = loaded;
     line('ok', 'config', loaded.file ? `loaded ${loaded.file}` : 'no config file; defaults, env and flags');
     for (const [key, origin] of Object.entries(loaded.origin)) {
-      line('ok', `  ${key}`, `${JSON.stringify(config[key as keyof InferdConfig])} (from ${origin})`);
+      // Keys are secrets: the security line below gives their count, never their value.
+      const shown = key === 'api_keys' ? `${config.api_keys.length} key(s)` : JSON.stringify(config[key as keyof InferdConfig]);
+      line('ok', `  ${key}`, `${shown} (from ${origin})`);
     }
+    checkSecurity(config, line);
     await checkModel(config, line);
     await checkDownloads(config, line);
     await checkRuntime(config, line);
@@ -45,6 +53,26 @@ export function registerDoctor(program: Command): void {
 }
 
 type Line = (verdict: Verdict, label: string, detail: string) => void;
+
+/** The security posture: bind, keys by scope (never the keys), hosts, origins, proxies. */
+function checkSecurity(config: InferdConfig, line: Line): void {
+  let keys: KeyRing;
+  try {
+    keys = new KeyRing(config);
+    trustFunction(config.trust_proxy);
+  } catch (err) {
+    line('FAIL', 'security', (err as Error).message);
+    return;
+  }
+  const counts = keys.counts();
+  const bind = checkBind(config, keys.enabled);
+  line(bind.ok ? (bind.warning ? 'warn' : 'ok') : 'FAIL', 'bind', bind.ok ? (bind.warning ?? `${config.host}:${config.port}${isLoopbackBind(config.host) ? ' (loopback)' : ''}`) : bind.message);
+  line('ok', 'api keys', keys.enabled ? `${counts.admin} admin, ${counts.inference} inference${config.api_keys_file ? ` (file ${config.api_keys_file})` : ''}` : 'none: no key needed (loopback only)');
+  line('ok', 'hosts', `loopback${config.allowed_hosts.length ? `, ${config.allowed_hosts.join(', ')}` : ''}`);
+  line('ok', 'origins', new OriginPolicy(config.cors_origins).describe());
+  line('ok', 'trust_proxy', config.trust_proxy === false ? 'off (X-Forwarded-* ignored)' : JSON.stringify(config.trust_proxy));
+  line('ok', 'rate limit', config.rate_limit_per_minute > 0 ? `${config.rate_limit_per_minute}/min per key or client IP` : 'off');
+}
 
 async function checkModel(config: InferdConfig, line: Line): Promise<void> {
   const model = config.model;

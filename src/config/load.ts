@@ -30,7 +30,12 @@ export interface LoadedConfig {
 const checker = Compile(ConfigSchema);
 const KEYS = Object.keys(ConfigSchema.properties) as ConfigKey[];
 /** Keys holding paths, where a leading `~/` means the home directory. */
-const PATH_KEYS: ConfigKey[] = ['models_home', 'ca_file', 'runtime_dir', 'admin_addr', 'infer_addr'];
+const PATH_KEYS: ConfigKey[] = ['models_home', 'ca_file', 'runtime_dir', 'admin_addr', 'infer_addr', 'api_keys_file'];
+/**
+ * The owner's admin key. Not a config key of its own (a key in a config file is what `api_keys`
+ * is for): it joins `api_keys` with the admin scope.
+ */
+export const API_KEY_ENV = 'INFERD_API_KEY';
 
 export function envName(key: ConfigKey): string {
   return `INFERD_${key.toUpperCase()}`;
@@ -48,7 +53,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   const describe = (key: string): string => {
     const o = origin[key as ConfigKey];
     if (o === 'flag') return `--${key.replace(/_/g, '-')}`;
-    if (o === 'env') return key === 'model' ? 'INFERD_MODEL' : envName(key as ConfigKey);
+    if (o === 'env') return key === 'model' ? 'INFERD_MODEL' : key === 'api_keys' ? `${envName('api_keys')} or ${API_KEY_ENV}` : envName(key as ConfigKey);
     if (o === 'file') return file ?? 'config file';
     return 'defaults';
   };
@@ -77,10 +82,17 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     if (value !== undefined) layer(key, value, 'flag');
   }
 
+  const ownerKey = nonEmpty(env[API_KEY_ENV]);
+  if (ownerKey !== undefined) {
+    raw.api_keys = [...(Array.isArray(raw.api_keys) ? raw.api_keys : []), { key: ownerKey, scope: 'admin' }];
+    origin.api_keys ??= 'env';
+  }
+
   const merged = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
   for (const error of checker.Errors(merged)) {
     const key = error.instancePath.split('/')[1] ?? '';
-    const value = key ? merged[key] : merged;
+    // Keys are secrets: an error about them names the problem, never the value.
+    const value = key === 'api_keys' ? '(hidden)' : key ? merged[key] : merged;
     throw configError(
       `invalid config: ${key || '(root)'} = ${JSON.stringify(value)} (from ${describe(key)}): ${explain(key, error.message)}`,
       key,
@@ -128,6 +140,14 @@ function coerce(key: ConfigKey, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const schema = ConfigSchema.properties[key] as { type?: string; anyOf?: unknown };
   const type = schema.type;
+  // Lists from env or flags are comma-separated; trust_proxy is `false`, a hop count or a list.
+  if (key === 'trust_proxy') {
+    const trimmed = value.trim();
+    if (/^(0|false|no|off)$/i.test(trimmed)) return false;
+    if (/^\d+$/.test(trimmed)) return Number(trimmed);
+    return splitList(trimmed);
+  }
+  if (type === 'array') return splitList(value);
   if (type === 'integer' || type === 'number') {
     const trimmed = value.trim();
     return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : value;
@@ -150,6 +170,7 @@ function explain(key: string, fallback: string): string {
   }
   if (type === 'boolean') return 'must be true or false';
   if (Array.isArray(schema.enum)) return `must be one of ${(schema.enum as string[]).join(', ')}`;
+  if (key === 'api_keys') return 'each key is a string of 16 to 512 printable ASCII characters, or {"key", "scope": "admin" | "inference"}';
   if (key === 'model') {
     return 'must be {"path": FILE} or {"name", "sha256" (64 lowercase hex), "source_url" (https://), "size_bytes"?, "license"?}';
   }
@@ -158,6 +179,13 @@ function explain(key: string, fallback: string): string {
 
 function configError(message: string, key: string, value: unknown, from: ConfigOrigin): InferdError {
   return new InferdError('config_invalid', message, { detail: { key, value, origin: from } });
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -32,6 +32,15 @@ export const ModelConfigSchema = Type.Union([LocalModelSchema, RemoteModelSchema
 export type ModelConfig = Static<typeof ModelConfigSchema>;
 export type RemoteModelConfig = Static<typeof RemoteModelSchema>;
 
+export const API_KEY_SCOPES = ['admin', 'inference'] as const;
+/** At least 16 characters: a short key is a guessable key. */
+const KeyString = Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' });
+export const ApiKeySchema = Type.Union([
+  KeyString,
+  Type.Object({ key: KeyString, scope: Type.Enum([...API_KEY_SCOPES]) }, { additionalProperties: false }),
+]);
+export type ApiKeyConfig = Static<typeof ApiKeySchema>;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ConfigSchema = Type.Object(
@@ -82,6 +91,26 @@ export const ConfigSchema = Type.Object(
     unix_sockets: Type.Boolean({ default: true, description: 'Serve admin.sock and infer.sock' }),
     strict_model: Type.Boolean({ default: false, description: 'OpenAI routes: 404 for a `model` other than the loaded one' }),
     log_level: Type.Enum([...LOG_LEVELS], { default: 'info', description: 'Log level of the JSON log on stderr' }),
+    // The edge guard (src/guard/): keys, hosts, origins, proxies, rate limits.
+    api_keys: Type.Array(ApiKeySchema, {
+      default: [],
+      description: 'API keys: a string is an inference key, {"key", "scope": "admin" | "inference"} sets the scope',
+    }),
+    api_keys_file: Type.Optional(Type.String({ minLength: 1, description: 'File of keys, one per line, optionally `admin <key>`; `#` comments; re-read on SIGHUP' })),
+    insecure_no_auth: Type.Boolean({ default: false, description: 'Allow a non-loopback bind without any API key (logs a warning on every start)' }),
+    allowed_hosts: Type.Array(Type.String({ minLength: 1, pattern: '^(\\*\\.)?[A-Za-z0-9.:\\[\\]_-]+$' }), {
+      default: [],
+      description: 'Host names accepted besides loopback (exact, or `*.example.com`)',
+    }),
+    cors_origins: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://[^/?#*]+$' }), { description: 'Exact origins allowed cross-origin; replaces the loopback default' }),
+    ),
+    trust_proxy: Type.Union([Type.Literal(false), Type.Integer({ minimum: 1, maximum: 100 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      default: false,
+      description: 'Trusted reverse proxies: false, a hop count, or a list of addresses/CIDRs',
+    }),
+    base_path: Type.String({ default: '', pattern: '^(/[A-Za-z0-9._~-]+)*/?$', description: 'Public path prefix when served under one (e.g. /llm)' }),
+    rate_limit_per_minute: Type.Integer({ default: 0, minimum: 0, maximum: 1000000, description: 'Requests per minute per key (or client IP) on guarded routes; 0: off' }),
   },
   { additionalProperties: false, $id: 'InferdConfig', title: 'inferd configuration' },
 );

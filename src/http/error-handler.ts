@@ -22,6 +22,7 @@ export function classify(err: unknown, bodyLimit: number): InferdError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new InferdError('invalid_request', `decode: ${fe.message ?? 'invalid JSON'}`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new InferdError('unsupported_media_type', 'unsupported media type: send the body as JSON with content-type: application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new InferdError('invalid_request', `invalid request: ${fe.message ?? 'bad body'}`);
   }
@@ -64,6 +65,7 @@ export function errorBody(request: FastifyRequest, err: InferdError): unknown {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: InferdError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+  if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="inferd"');
   return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(request, err));
 }
 

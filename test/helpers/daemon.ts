@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import { loadConfig } from '../../src/config/load.js';
@@ -21,6 +22,8 @@ export interface StartOptions {
   /** Bring the model up before returning (default true). */
   start?: boolean;
   source?: ModelSource;
+  /** The daemon's logger (default: silent, or INFERD_TEST_LOG's level). */
+  log?: FastifyBaseLogger;
 }
 
 /** A config for tests: loopback, a free port, a private store, the tiny demo model, 1 thread. */
@@ -41,7 +44,7 @@ export async function testConfig(overrides: Partial<InferdConfig> = {}): Promise
 
 export async function startDaemon(t: Test, overrides: Partial<InferdConfig> = {}, options: StartOptions = {}): Promise<TestDaemon> {
   const config = await testConfig(overrides);
-  const log = pino({ level: process.env.INFERD_TEST_LOG ?? 'silent' });
+  const log = options.log ?? pino({ level: process.env.INFERD_TEST_LOG ?? 'silent' });
   const daemon = await Daemon.create(config, { log, ...(options.source ? { source: options.source } : {}) });
   t.teardown(() => daemon.shutdown());
   await daemon.listen();

@@ -141,13 +141,13 @@ t.test('POST /infer', async (t) => {
     t.ok(events.every((e) => /^data: \{.*\}$/.test(e)), 'every event is one data line of JSON');
   });
 
-  t.test('a form-encoded curl -d body is read as JSON', async (t) => {
+  t.test('a form-encoded curl -d body is refused: only JSON bodies are read (a form is what any site can post)', async (t) => {
     const res = await request(`${url}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: JSON.stringify({ messages: hello, max_tokens: 2, stream: false }),
     });
-    t.equal(res.statusCode, 200);
-    t.equal(((await res.body.json()) as DoneFrame).type, 'done');
+    t.equal(res.statusCode, 415);
+    t.match(await res.body.json(), { type: 'error', code: 'unsupported_media_type' });
   });
 });
