@@ -7,6 +7,7 @@ import type { InferdConfig } from './config/schema.js';
 import './guard/scope.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { installRequestLog } from './http/request-log.js';
 import { StreamRegistry } from './http/stream-registry.js';
 import type { InferenceGate } from './inference/gate.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
@@ -54,6 +55,8 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     forceCloseConnections: true,
     // While draining, the lifecycle answers new requests with our own 503 error frame.
     return503OnClosing: false,
+    // One line per request, written by installRequestLog when the response is over.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
@@ -66,13 +69,14 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   });
 
   installJsonBodyParser(app);
+  installRequestLog(app, services.metrics);
 
   app.decorate('inferd', services);
   app.decorate('streams', new StreamRegistry());
   installErrorHandling(app, services.config.body_limit);
   // Open streams (token streams, admin streams) would keep server.close() waiting forever.
   app.addHook('preClose', async () => {
-    app.streams.closeAll();
+    await app.streams.closeAll();
   });
 
   await app.register(swagger, openapiDocument);

@@ -1,12 +1,12 @@
 // The process around the Daemon: logger, signals and the exit code. The only module that
 // decides how the process ends; `inferd serve` exits with what runServer returns.
-import { pino } from 'pino';
 import type { InferdConfig } from './config/schema.js';
 import { Daemon } from './daemon.js';
 import { isInferdError, toInferdError } from './errors.js';
+import { createLogger } from './log/logger.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
-  const log = pino({ level: config.log_level, name: 'inferd' }, pino.destination(2));
+  const log = createLogger(config);
   const daemon = await Daemon.create(config, { log });
   let exitCode = 0;
   let stopping: Promise<void> | null = null;

@@ -19,6 +19,7 @@ const SERVE_FLAGS: Array<[flag: string, key: ConfigKey, help: string]> = [
   ['--infer-addr <path>', 'infer_addr', 'path of infer.sock'],
   ['--drain-timeout-ms <ms>', 'drain_timeout_ms', 'how long shutdown and reload wait for running requests (default 30000)'],
   ['--log-level <level>', 'log_level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
+  ['--log-format <format>', 'log_format', 'pretty or json (default auto: pretty when stderr is a terminal)'],
 ];
 
 export function registerServe(program: Command): void {
