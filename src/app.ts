@@ -1,6 +1,6 @@
 // The Fastify application, built from injected services. server.ts (the process) and the tests
 // build it the same way; only server.ts listens on a port and handles signals.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import type { InferdConfig } from './config/schema.js';
@@ -56,7 +56,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     // While draining, the lifecycle answers new requests with our own 503 error frame.
     return503OnClosing: false,
     // One line per request, written by installRequestLog when the response is over.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
