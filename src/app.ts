@@ -1,6 +1,6 @@
 // The Fastify application, built from injected services. server.ts (the process) and the tests
 // build it the same way; only server.ts listens on a port and handles signals.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import type { InferdConfig } from './config/schema.js';
@@ -9,6 +9,7 @@ import './guard/scope.js';
 import { trustFunction } from './guard/trust-proxy.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { installRequestLog } from './http/request-log.js';
 import { StreamRegistry } from './http/stream-registry.js';
 import type { InferenceGate } from './inference/gate.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
@@ -59,6 +60,8 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     return503OnClosing: false,
     // Client IP, host and proto from X-Forwarded-* of trusted hops only (src/guard/trust-proxy.ts).
     trustProxy: trustFunction(services.config.trust_proxy),
+    // One line per request, written by installRequestLog when the response is over.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every schema is checked by the same TypeBox validator the Unix-socket shim uses.
@@ -71,6 +74,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   });
 
   installJsonBodyParser(app);
+  installRequestLog(app, services.metrics);
 
   app.decorate('inferd', services);
   app.decorate('streams', new StreamRegistry());
@@ -79,7 +83,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await installGuard(app, services.config);
   // Open streams (token streams, admin streams) would keep server.close() waiting forever.
   app.addHook('preClose', async () => {
-    app.streams.closeAll();
+    await app.streams.closeAll();
   });
 
   await app.register(swagger, openapiDocument);

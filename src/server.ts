@@ -1,14 +1,13 @@
 // The process around the Daemon: logger, signals and the exit code. The only module that
 // decides how the process ends; `inferd serve` exits with what runServer returns.
-import { pino } from 'pino';
 import type { InferdConfig } from './config/schema.js';
 import { Daemon } from './daemon.js';
 import { isInferdError, toInferdError } from './errors.js';
 import { checkBind } from './guard/bind-policy.js';
-import { safeLoggerOptions } from './guard/log-safety.js';
+import { createLogger } from './log/logger.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
-  const log = pino({ level: config.log_level, name: 'inferd', ...safeLoggerOptions }, pino.destination(2));
+  const log = createLogger(config);
   let daemon: Daemon;
   try {
     daemon = await Daemon.create(config, { log });

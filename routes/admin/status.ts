@@ -6,8 +6,10 @@ import { Type } from 'typebox';
 import { streamFormat } from '../../src/http/negotiate.js';
 import { NDJSON_HEADERS } from '../../src/http/response-stream.js';
 import { SSE_HEADERS } from '../../src/protocol/sse.js';
-import { pumpStatus } from '../../src/protocol/status-pump.js';
+import { pumpStatus, statusOutcome } from '../../src/protocol/status-pump.js';
 import { StreamPump } from '../../src/protocol/stream-pump.js';
+import { requestLogOf } from '../../src/http/request-log.js';
+import { noteCut } from '../../src/log/request-log.js';
 
 /** Browsers wait this long before reconnecting a dropped EventSource. */
 const SSE_RETRY_MS = 2000;
@@ -53,14 +55,19 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.hijack();
       reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
       const pump = new StreamPump(reply.raw, { writeTimeoutMs: config.write_timeout_ms });
-      const untrack = app.streams.track(pump);
+      // Server closing: write what is queued (`draining` among it), then end with the terminator.
+      const stop = new AbortController();
+      const untrack = app.streams.track(pump, () => stop.abort());
+      const record = requestLogOf(request);
       try {
-        await pumpStatus(subscription, pump, {
+        const end = await pumpStatus(subscription, pump, {
           format,
           heartbeatMs: config.sse_heartbeat_ms,
           retryMs: SSE_RETRY_MS,
           eventIdPrefix: lifecycle.bus.bootId,
+          stop: stop.signal,
         });
+        noteCut(record, statusOutcome(end, pump, stop.signal));
       } finally {
         untrack();
       }

@@ -20,6 +20,7 @@ const SERVE_FLAGS: Array<[flag: string, key: ConfigKey, help: string]> = [
   ['--drain-timeout-ms <ms>', 'drain_timeout_ms', 'how long shutdown and reload wait for running requests (default 30000)'],
   ['--log-level <level>', 'log_level', 'fatal, error, warn, info, debug, trace or silent (default info)'],
   ['--insecure-no-auth', 'insecure_no_auth', 'allow a non-loopback --host without any API key (not recommended)'],
+  ['--log-format <format>', 'log_format', 'pretty or json (default auto: pretty when stderr is a terminal)'],
 ];
 
 export function registerServe(program: Command): void {

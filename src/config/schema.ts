@@ -90,7 +90,11 @@ export const ConfigSchema = Type.Object(
     infer_addr: Type.Optional(Type.String({ minLength: 1, description: 'Path of infer.sock' })),
     unix_sockets: Type.Boolean({ default: true, description: 'Serve admin.sock and infer.sock' }),
     strict_model: Type.Boolean({ default: false, description: 'OpenAI routes: 404 for a `model` other than the loaded one' }),
-    log_level: Type.Enum([...LOG_LEVELS], { default: 'info', description: 'Log level of the JSON log on stderr' }),
+    log_level: Type.Enum([...LOG_LEVELS], { default: 'info', description: 'Log level of the log on stderr' }),
+    log_format: Type.Enum(['auto', 'pretty', 'json'], {
+      default: 'auto',
+      description: 'Log lines on stderr: `pretty` (human, pino-pretty), `json` (one JSON object per line), `auto` (pretty on a terminal)',
+    }),
     // The edge guard (src/guard/): keys, hosts, origins, proxies, rate limits.
     api_keys: Type.Array(ApiKeySchema, {
       default: [],

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InferdError, toInferdError } from '../errors.js';
 import type { OpenAIError } from '../openai/common-schemas.js';
 import { errorFrame } from '../protocol/v1.js';
+import { requestLogOf } from './request-log.js';
 import { describeIssues, type ValidationIssue } from '../protocol/validate.js';
 
 /** Turns Fastify's own errors (validation, body parsing, limits) into catalogue errors. */
@@ -74,8 +75,12 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
     const err = classify(raw, bodyLimit);
     // A client that hung up is not a server error, whatever status it would have been shown.
     const clientGone = request.raw.destroyed || reply.raw.destroyed;
+    // The request's own log line carries the code; only server faults get a line (with the
+    // stack) of their own, and client errors a debug line with the message.
+    const record = requestLogOf(request);
+    if (record) record.outcome = err.code;
     if (err.status >= 500 && !clientGone) request.log.error({ err: raw, code: err.code }, err.message);
-    else request.log.info({ code: err.code }, err.message);
+    else request.log.debug({ code: err.code }, err.message);
     // A 5xx message from an unexpected failure may carry internals; the log has the detail.
     const shown = err.code === 'internal' && !(raw instanceof InferdError) ? new InferdError('internal', 'internal error') : err;
     return sendError(request, reply, shown);

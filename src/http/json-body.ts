@@ -3,24 +3,34 @@
 // so anything else is refused with 415 unsupported_media_type (error-handler.ts) before a route
 // runs.
 import type { FastifyInstance } from 'fastify';
+import { decodeJson } from '../protocol/json-decode.js';
 
 /** The media types read as JSON; a route that documents another one adds it here. */
 export const JSON_MEDIA_TYPES: readonly string[] = ['application/json'];
 
 /** The JSON decoding of a request body: an empty body is no body. */
-export function decodeJsonBody(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  return JSON.parse(text);
+export function decodeJsonBody(bytes: Buffer): unknown {
+  if (isBlank(bytes)) return undefined;
+  return decodeJson(bytes);
 }
 
 export function installJsonBodyParser(app: FastifyInstance): void {
   // Fastify's defaults include text/plain; only what is listed here may carry a body.
+  // Bytes, not a string: decoding here would hide invalid UTF-8 behind U+FFFD. decodeJson is
+  // the decoder infer.sock uses too, so both answer the same bad bytes the same way (and
+  // `__proto__` keys get a coded answer naming the key instead of "Body is not valid JSON").
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser([...JSON_MEDIA_TYPES], { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser([...JSON_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, decodeJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+      done(null, decodeJsonBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body));
     } catch (err) {
       done(err as Error, undefined);
     }
   });
+}
+
+/** Only JSON whitespace (an empty body): no value, so the schema reports the missing body. */
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
+  return true;
 }

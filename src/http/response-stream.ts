@@ -5,6 +5,8 @@ import { NDJSON_CONTENT_TYPE, ndjsonLine } from '../protocol/ndjson.js';
 import { SSE_HEADERS, sseMessage } from '../protocol/sse.js';
 import type { StatusStreamFormat } from '../protocol/status-pump.js';
 import { StreamPump } from '../protocol/stream-pump.js';
+import { noteCut } from '../log/request-log.js';
+import { requestLogOf } from './request-log.js';
 
 export const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': NDJSON_CONTENT_TYPE,
@@ -31,9 +33,12 @@ export function startStream(app: FastifyInstance, reply: FastifyReply, format: S
   const begin = (): StreamPump => {
     reply.hijack();
     reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
-    pump = new StreamPump(reply.raw, { writeTimeoutMs });
-    untrack = app.streams.track(pump);
-    return pump;
+    const started = new StreamPump(reply.raw, { writeTimeoutMs });
+    pump = started;
+    untrack = app.streams.track(started);
+    const record = requestLogOf(reply.request);
+    started.signal.addEventListener('abort', () => noteCut(record, cutReason(started.signal.reason)), { once: true });
+    return started;
   };
   return {
     get started() {
@@ -57,4 +62,12 @@ export function startStream(app: FastifyInstance, reply: FastifyReply, format: S
       }
     },
   };
+}
+
+/** The log outcome for a pump's abort reason (`detail.reason` of its socket_error). */
+export function cutReason(reason: unknown): string {
+  const why = (reason as { detail?: { reason?: unknown } } | undefined)?.detail?.reason;
+  if (why === 'write_timeout') return 'write_timeout';
+  if (why === 'destroyed') return 'server_closing';
+  return 'client_closed';
 }

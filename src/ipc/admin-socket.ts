@@ -2,7 +2,8 @@
 // then every later status frame, as NDJSON. The bytes are those of `GET /admin/status` NDJSON:
 // the same StatusBus subscription pumped by the same pumpStatus() with the same encoder.
 import type net from 'node:net';
-import { pumpStatus, type StatusPumpEnd } from '../protocol/status-pump.js';
+import { durationMs, newRequestLog, writeRequestLine, type RequestLogger } from '../log/request-log.js';
+import { pumpStatus, statusOutcome, type StatusPumpEnd } from '../protocol/status-pump.js';
 import { StreamPump } from '../protocol/stream-pump.js';
 import type { StatusBus } from '../status/bus.js';
 
@@ -10,7 +11,11 @@ export interface AdminSessionOptions {
   bus: StatusBus;
   /** F-17: a reader that stops reading for this long is dropped (0: never). */
   writeTimeoutMs: number;
+  /** Where the subscription's one log line goes when it ends. */
+  log?: RequestLogger;
 }
+
+let sessionCounter = 0;
 
 /**
  * Serves `socket` until the bus closes (after `draining`: EOF), the client lags 256 frames
@@ -27,13 +32,24 @@ export async function serveAdminSession(socket: net.Socket, options: AdminSessio
   socket.once('end', () => {
     if (!pump.gone) pump.destroy('closed', 'admin client hung up');
   });
+  const record = newRequestLog();
+  let end: StatusPumpEnd = 'peer_gone';
   try {
-    return await pumpStatus(subscription, pump, { format: 'ndjson' });
+    end = await pumpStatus(subscription, pump, { format: 'ndjson' });
+    return end;
   } catch {
     return 'peer_gone';
   } finally {
     subscription.close();
     socket.destroy();
+    if (options.log) {
+      writeRequestLine(options.log, {
+        transport: 'admin.sock',
+        req_id: `admin-${++sessionCounter}`,
+        outcome: statusOutcome(end, pump),
+        duration_ms: durationMs(record),
+      });
+    }
   }
 }
 

@@ -21,6 +21,7 @@ import { ndjsonLine } from '../protocol/ndjson.js';
 import { readNdjson } from '../protocol/ndjson-reader.js';
 import { StreamPump } from '../protocol/stream-pump.js';
 import { decodeV1Request, errorFrame, resolveV1Request, type V1Frame, type V1Request } from '../protocol/v1.js';
+import { durationMs, newRequestLog, noteCut, outcomeOf, runWithRequestLog, writeRequestLine, type RequestLogRecord, type RequestLogger } from '../log/request-log.js';
 
 /** The metrics route label of requests served over infer.sock. */
 export const INFER_SOCK_ROUTE = 'infer_sock';
@@ -30,7 +31,11 @@ export interface InferSessionDeps {
   metrics: Metrics;
   /** F-17: a reader that stops reading for this long is dropped and its slot freed (0: never). */
   writeTimeoutMs: number;
+  /** Where each request's one log line goes. */
+  log?: RequestLogger;
 }
+
+let requestCounter = 0;
 
 const ignore = (): void => {};
 
@@ -54,7 +59,23 @@ export class InferSession {
     this.#socket = socket;
     this.#deps = deps;
     this.#pump = new StreamPump(socket, { writeTimeoutMs: deps.writeTimeoutMs });
+    // The client's EOF while a request runs is either a half-close (nc -N: it still wants the
+    // answer, docs/protocol.md) or a full close (nobody will read it). A zero-length write tells
+    // them apart: it succeeds on a half-closed socket and fails with EPIPE on a closed one, and
+    // that error aborts the pump's signal, which cancels the generation and frees the slot.
+    socket.on('readable', this.#checkEof);
+    socket.on('end', this.#probe);
   }
+
+  /** In paused mode 'end' waits for a read: ask for it as soon as EOF is all that is left. */
+  readonly #checkEof = (): void => {
+    if (this.#busy && this.#socket.readableLength === 0) this.#socket.read(0);
+  };
+
+  readonly #probe = (): void => {
+    if (!this.#busy || this.#pump.gone || this.#socket.destroyed) return;
+    this.#socket.write('', () => undefined);
+  };
 
   /** True between reading a request and writing its terminal frame. */
   get busy(): boolean {
@@ -81,18 +102,25 @@ export class InferSession {
     try {
       for await (const item of readNdjson(this.#socket)) {
         this.#busy = true;
+        const record = newRequestLog();
         if (item.kind === 'error') {
+          record.outcome = item.error.code;
           await this.#send(errorFrame('', item.error)); // frame_too_large or a decode error
+          this.#logLine(record, undefined);
           break;
         }
         let request: V1Request;
         try {
           request = decodeV1Request(item.value);
         } catch (err) {
-          await this.#send(errorFrame('', toInferdError(err)));
+          const error = toInferdError(err);
+          record.outcome = error.code;
+          await this.#send(errorFrame('', error));
+          this.#logLine(record, clientId(item.value));
           break;
         }
-        const keepOpen = await this.#serve(request);
+        const keepOpen = await runWithRequestLog(record, () => this.#serve(request, record));
+        this.#logLine(record, request.id);
         this.#busy = false;
         if (!keepOpen || this.#closing) break;
       }
@@ -107,11 +135,13 @@ export class InferSession {
   }
 
   /** One decoded request to its terminal frame. Returns whether the connection stays open. */
-  async #serve(request: V1Request): Promise<boolean> {
+  async #serve(request: V1Request, record: RequestLogRecord): Promise<boolean> {
     try {
       resolveV1Request(request);
     } catch (err) {
-      return this.#send(errorFrame(request.id, toInferdError(err)));
+      const error = toInferdError(err);
+      record.outcome = error.code;
+      return this.#send(errorFrame(request.id, error));
     }
     const pump = this.#pump;
     let lease;
@@ -119,8 +149,12 @@ export class InferSession {
       // The peer-gone signal: a client that leaves while queued gives its place back.
       lease = await this.#deps.gate.lease(pump.signal);
     } catch (err) {
-      if (pump.gone) return false;
+      if (pump.gone) {
+        noteCut(record, this.#cut());
+        return false;
+      }
       const error = toInferdError(err);
+      record.outcome = error.code;
       const sent = await this.#send(errorFrame(request.id, error));
       // queue_full leaves the connection usable; "not serving" (reload, drain) closes it.
       return sent && error.code === 'queue_full';
@@ -132,8 +166,36 @@ export class InferSession {
     };
     const outcome = await runV1(request, lease, emit, this.#deps.metrics.observer(INFER_SOCK_ROUTE));
     // Cancelled because the client went away: no terminal frame (contract §1.6).
-    if (pump.gone) return false;
+    if (pump.gone) {
+      noteCut(record, this.#cut());
+      return false;
+    }
     return this.#send(outcome.frame);
+  }
+
+  /** Why the pump is gone, as a log outcome. */
+  #cut(): string {
+    const why = (this.#pump.signal.reason as { detail?: { reason?: unknown } } | undefined)?.detail?.reason;
+    return why === 'write_timeout' ? 'write_timeout' : why === 'destroyed' ? 'server_closing' : 'client_closed';
+  }
+
+  #logLine(record: RequestLogRecord, id: string | undefined): void {
+    const log = this.#deps.log;
+    if (!log) return;
+    const outcome = outcomeOf(record, 'ok');
+    writeRequestLine(
+      log,
+      {
+        transport: 'infer.sock',
+        req_id: `sock-${++requestCounter}`,
+        id,
+        outcome,
+        duration_ms: durationMs(record),
+        prompt_tokens: record.promptTokens,
+        completion_tokens: record.completionTokens,
+      },
+      outcome === 'internal',
+    );
   }
 
   /** Writes one frame and waits for the socket to take it; false when the peer is gone. */
@@ -145,4 +207,10 @@ export class InferSession {
       return false;
     }
   }
+}
+
+/** The `id` of a frame that failed validation, when it had a string one (for the log only). */
+function clientId(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
 }

@@ -174,14 +174,14 @@ export class UnixSockets {
   }
 
   #acceptAdmin(socket: net.Socket): void {
-    const done = serveAdminSession(socket, { bus: this.#options.bus, writeTimeoutMs: this.#options.config.write_timeout_ms });
+    const done = serveAdminSession(socket, { bus: this.#options.bus, writeTimeoutMs: this.#options.config.write_timeout_ms, log: this.#options.log });
     this.#adminDone.add(done);
     void done.finally(() => this.#adminDone.delete(done));
   }
 
   #acceptInfer(socket: net.Socket): void {
     const { gate, metrics, config } = this.#options;
-    const session = new InferSession(socket, { gate, metrics, writeTimeoutMs: config.write_timeout_ms });
+    const session = new InferSession(socket, { gate, metrics, writeTimeoutMs: config.write_timeout_ms, log: this.#options.log });
     if (!this.#inferWanted) {
       socket.destroy(); // accepted in the same tick the listener closed
       return;

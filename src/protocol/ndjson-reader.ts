@@ -5,6 +5,7 @@
 // would be crossed, so the buffer never holds more than the cap.
 import type { Readable } from 'node:stream';
 import { InferdError } from '../errors.js';
+import { decodeJson } from './json-decode.js';
 import { MAX_FRAME_BYTES } from './ndjson.js';
 
 export type NdjsonItem =
@@ -24,12 +25,6 @@ function decodeError(message: string, bytes: number): NdjsonItem {
   return { kind: 'error', error: new InferdError('invalid_request', `decode: ${message}`, { detail: { stage: 'decode', bytes } }) };
 }
 
-/** JSON.parse messages quote the input; keep only the position so nothing is echoed back. */
-function describeJsonError(err: unknown): string {
-  const position = err instanceof Error ? /position (\d+)/.exec(err.message)?.[1] : undefined;
-  return position === undefined ? 'invalid JSON' : `invalid JSON at position ${position}`;
-}
-
 /**
  * The synchronous core: push a chunk, then call next() until it returns undefined (it needs
  * more input). After end(), next() also yields the final unterminated line. The first error
@@ -37,7 +32,6 @@ function describeJsonError(err: unknown): string {
  */
 export class NdjsonDecoder {
   readonly maxFrameBytes: number;
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #chunk: Buffer | undefined;
@@ -125,16 +119,11 @@ export class NdjsonDecoder {
   #decode(line: Buffer): NdjsonItem {
     const bytes = line.length;
     if (bytes === 0 || (bytes === 1 && line[0] === 0x0d)) return this.#stop(decodeError('empty line', bytes));
-    let text: string;
     try {
-      text = this.#utf8.decode(line);
-    } catch {
-      return this.#stop(decodeError('invalid UTF-8', bytes));
-    }
-    try {
-      return { kind: 'frame', value: JSON.parse(text) as unknown, bytes };
+      // The decoder every transport shares: the same bytes get the same error as over HTTP.
+      return { kind: 'frame', value: decodeJson(line), bytes };
     } catch (err) {
-      return this.#stop(decodeError(describeJsonError(err), bytes));
+      return this.#stop({ kind: 'error', error: err instanceof InferdError ? err : new InferdError('invalid_request', 'decode: invalid JSON') });
     }
   }
 

@@ -20,6 +20,8 @@ export interface StatusPumpOptions {
    * reconnects to a restarted daemon is not mistaken for one that missed a few events.
    */
   eventIdPrefix?: string;
+  /** Aborted when the server closes: queued frames are written, then the stream ends cleanly. */
+  stop?: AbortSignal;
 }
 
 /** How the pump ended: the subscription's reason, or `peer_gone` when the reader left first. */
@@ -54,6 +56,16 @@ export async function pumpStatus(
   const onGone = (): void => subscription.close();
   if (pump.gone) onGone();
   else pump.signal.addEventListener('abort', onGone, { once: true, signal: subscription.signal });
+  // Server closing: flush what is queued (ordered behind any write in progress), then
+  // unsubscribe, which wakes the loop below into its normal end().
+  const onStop = (): void => {
+    let chunk = '';
+    for (const record of subscription.takeAll()) chunk += encode(record);
+    if (chunk !== '' && !pump.gone) pump.write(chunk).catch(() => undefined);
+    subscription.close();
+  };
+  if (options.stop?.aborted) onStop();
+  else options.stop?.addEventListener('abort', onStop, { once: true, signal: subscription.signal });
 
   try {
     if (sse && options.retryMs !== undefined && !pump.gone) await pump.write(sseRetry(options.retryMs));
@@ -79,4 +91,14 @@ export async function pumpStatus(
     if (pump.gone) return 'peer_gone';
     throw err;
   }
+}
+
+/** The log outcome of a status stream: why it ended, from our side or the reader's. */
+export function statusOutcome(end: StatusPumpEnd, pump: StreamPump, stop?: AbortSignal): string {
+  if (stop?.aborted) return 'server_closing';
+  if (end === 'peer_gone') {
+    const why = (pump.signal.reason as { detail?: { reason?: unknown } } | undefined)?.detail?.reason;
+    return why === 'write_timeout' ? 'write_timeout' : why === 'destroyed' ? 'server_closing' : 'client_closed';
+  }
+  return end === 'closed' ? 'server_closing' : end; // lagged, unsubscribed
 }

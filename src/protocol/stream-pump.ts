@@ -22,6 +22,8 @@ interface Waiter {
 }
 
 const noop = (): void => {};
+/** Longest wait for a timed-out reader to take the end of its stream before it is dropped. */
+const MAX_END_GRACE_MS = 10_000;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A rejected promise that does not count as unhandled when a caller drops it. */
@@ -101,6 +103,22 @@ export class StreamPump {
     this.#dest.destroy();
   }
 
+  /**
+   * The peer stopped reading. Its request is cancelled at once (the signal aborts, so the slot is
+   * free), but the stream is ended rather than reset: the terminator queues behind the unread
+   * bytes, and a reader that resumes within one more timeout period still sees a well-formed
+   * end. Only a reader that never resumes is dropped, since nothing can reach it anyway.
+   */
+  #writeTimedOut(what: 'drain' | 'end'): void {
+    const dest = this.#dest;
+    this.#fail(peerGone('write_timeout', `peer did not read for ${this.#timeoutMs} ms (${what})`));
+    if (dest.destroyed) return;
+    if (!dest.writableEnded) dest.end();
+    const grace = setTimeout(() => dest.destroy(), Math.min(this.#timeoutMs, MAX_END_GRACE_MS));
+    grace.unref();
+    dest.once('close', () => clearTimeout(grace));
+  }
+
   #waiter(what: 'drain' | 'end'): Waiter {
     let resolve!: () => void;
     let reject!: (err: unknown) => void;
@@ -110,12 +128,7 @@ export class StreamPump {
     });
     promise.catch(noop);
     const timer =
-      this.#timeoutMs > 0
-        ? setTimeout(
-            () => this.destroy('write_timeout', `peer did not read for ${this.#timeoutMs} ms (${what})`),
-            this.#timeoutMs,
-          )
-        : undefined;
+      this.#timeoutMs > 0 ? setTimeout(() => this.#writeTimedOut(what), this.#timeoutMs) : undefined;
     return { promise, resolve, reject, timer };
   }
 

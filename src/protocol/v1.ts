@@ -120,11 +120,12 @@ export const BACKEND_NAME = 'llamacpp';
  */
 export function decodeV1Request(value: unknown): V1Request {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InferdError('invalid_request', 'decode: the request must be a JSON object', { detail: { stage: 'decode' } });
+    throw new InferdError('invalid_request', 'invalid request: body must be object', { detail: { stage: 'decode' } });
   }
   const result = validatorFor(V1RequestSchema)(value);
   if (!result.ok) {
-    throw new InferdError('invalid_request', `decode: ${describeIssues(result.issues)}`, { detail: { stage: 'decode' } });
+    // The same words as the HTTP validator's (error-handler classify), so transports agree.
+    throw new InferdError('invalid_request', `invalid request: ${describeIssues(result.issues)}`, { detail: { stage: 'decode' } });
   }
   return result.value as V1Request;
 }

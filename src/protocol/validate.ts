@@ -49,11 +49,13 @@ export function validatorFor(schema: TSchema): Validator {
   const check = Compile(schema);
   validator = (value: unknown): ValidationResult => {
     const withDefaults = value !== null && typeof value === 'object' ? Value.Default(schema, value) : value;
-    if (check.Check(withDefaults)) return { ok: true, value: withDefaults };
+    // Checked first, valid or not: a request of 10 001 well-formed messages is refused here,
+    // the same on every transport, before anyone tokenizes it.
     const tooLong = oversizedArray(withDefaults);
     if (tooLong !== null) {
       return { ok: false, issues: [{ instancePath: tooLong, keyword: 'maxItems', message: `must have at most ${MAX_ARRAY_ITEMS} items` }] };
     }
+    if (check.Check(withDefaults)) return { ok: true, value: withDefaults };
     return { ok: false, issues: check.Errors(withDefaults).slice(0, 8) };
   };
   cache.set(schema, validator);

@@ -100,10 +100,10 @@ t.test('infer.sock', async (t) => {
   t.test('a decode error is an error frame with id "" and then the connection closes', async (t) => {
     const cases: Array<[string, string | Buffer, RegExp]> = [
       ['malformed JSON', '{"id":"x","messages":[\n', /^decode: invalid JSON/],
-      ['missing messages', '{"id":"x"}\n', /^decode: missing field messages/],
-      ['bad role', line({ id: 'x', messages: [{ role: 'robot', content: 'hi' }] }), /^decode: .*role/],
-      ['content array', line({ id: 'x', messages: [{ role: 'user', content: [] }] }), /^decode: .*content/],
-      ['not an object', '[1,2]\n', /^decode:/],
+      ['missing messages', '{"id":"x"}\n', /^invalid request: missing field messages/],
+      ['bad role', line({ id: 'x', messages: [{ role: 'robot', content: 'hi' }] }), /^invalid request: .*role/],
+      ['content array', line({ id: 'x', messages: [{ role: 'user', content: [] }] }), /^invalid request: .*content/],
+      ['not an object', '[1,2]\n', /^invalid request:/],
       ['empty line', '\n', /^decode: empty line/],
       ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d, 0x0a]), /^decode: invalid UTF-8/],
     ];

@@ -39,7 +39,7 @@ t.test('every invalid_request case of contract §1.4', async (t) => {
     t.equal(r.stage, 'decode', `${what}: a decode error`);
     t.match(r.message, pattern, what);
   };
-  decode({ id: 'a' }, /^decode: missing field messages$/, 'missing messages key');
+  decode({ id: 'a' }, /^invalid request: missing field messages$/, 'missing messages key');
   decode({ messages: [{ role: 'robot', content: 'x' }] }, /messages\.0\.role must be one of "system", "user", "assistant"/, 'bad role');
   decode({ messages: [{ role: 'User', content: 'x' }] }, /role must be one of/, 'roles are lowercase');
   decode({ messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, /messages\.0\.content must be string/, 'content array');
@@ -50,8 +50,8 @@ t.test('every invalid_request case of contract §1.4', async (t) => {
   decode({ messages: hi, temperature: '1.0' }, /temperature must be number/, 'string temperature is not coerced');
   decode({ messages: hi, stream: 'yes' }, /stream must be boolean/, 'non-boolean stream');
   decode({ messages: 'hi' }, /messages must be array/, 'messages not an array');
-  decode([hi], /must be a JSON object/, 'array body');
-  decode(null, /must be a JSON object/, 'null body');
+  decode([hi], /^invalid request: body must be object$/, 'array body');
+  decode(null, /^invalid request: body must be object$/, 'null body');
   decode({ id: 7, messages: hi }, /id must be string/, 'non-string id');
 
   const resolve = (value: unknown, message: string, what: string) => {
@@ -73,6 +73,6 @@ t.test('a huge array is refused without walking every element', async (t) => {
   const before = process.memoryUsage().heapUsed;
   const r = rejection(() => parse({ messages: new Array(2_000_000).fill(1) }));
   t.equal(r.stage, 'decode');
-  t.equal(r.message, 'decode: messages must have at most 10000 items');
+  t.equal(r.message, 'invalid request: messages must have at most 10000 items');
   t.ok(process.memoryUsage().heapUsed - before < 200 * 1024 * 1024, 'no per-element error objects were built');
 });
