@@ -14,7 +14,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      reply.type('text/plain; version=0.0.4; charset=utf-8');
+      reply.type(app.inferd.metrics.contentType);
       return app.inferd.metrics.render();
     },
   );

@@ -65,6 +65,7 @@ export class Daemon {
     const gate = new InferenceGate(lifecycle, admission);
     sockets = config.unix_sockets ? new UnixSockets({ config, bus, gate, metrics, log }) : null;
     registerGauges(metrics, lifecycle, admission);
+    admission.onAdmitted((seconds) => metrics.queueWait(seconds));
     const app = await buildApp({ config, lifecycle, gate, metrics }, { loggerInstance: log });
     return new Daemon(config, app, lifecycle, gate, metrics, source, log, sockets);
   }

@@ -18,6 +18,7 @@ interface Waiter {
   reject: (err: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: () => void;
+  queuedAt: number;
 }
 
 export interface AdmissionStats {
@@ -39,6 +40,7 @@ export class Admission {
   #admitted = 0;
   #rejected = 0;
   #cancelledQueued = 0;
+  #waitListeners: Array<(seconds: number) => void> = [];
 
   constructor({ slots, queueDepth }: AdmissionOptions) {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1 (got ${slots})`);
@@ -53,6 +55,11 @@ export class Admission {
 
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Tells `listener` how long each admitted request waited for its slot (the queue-wait metric). */
+  onAdmitted(listener: (waitSeconds: number) => void): void {
+    this.#waitListeners.push(listener);
   }
 
   /** Requests holding or waiting for a slot. */
@@ -70,6 +77,7 @@ export class Admission {
     if (this.#active < this.slots) {
       this.#active++;
       this.#admitted++;
+      this.#tellWait(0);
       return Promise.resolve(this.#permit());
     }
     if (this.#queue.length >= this.queueDepth) {
@@ -83,6 +91,7 @@ export class Admission {
         resolve,
         reject,
         signal,
+        queuedAt: performance.now(),
         onAbort: () => {
           const index = this.#queue.indexOf(waiter);
           if (index >= 0) {
@@ -142,11 +151,16 @@ export class Admission {
     if (next) {
       next.signal?.removeEventListener('abort', next.onAbort);
       this.#admitted++;
+      this.#tellWait((performance.now() - next.queuedAt) / 1000);
       next.resolve(this.#permit());
       return;
     }
     this.#active--;
     this.#notifyIdle();
+  }
+
+  #tellWait(seconds: number): void {
+    for (const listener of this.#waitListeners) listener(seconds);
   }
 
   #notifyIdle(): void {

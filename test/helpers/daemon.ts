@@ -1,6 +1,7 @@
 // A real daemon inside the test process: real HTTP on a free port, the real engine, the tiny
 // demo model. Shut down at the end of the test.
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -30,7 +31,7 @@ export interface StartOptions {
 export async function testConfig(overrides: Partial<InferdConfig> = {}): Promise<InferdConfig> {
   const home = mkdtempSync(join(tmpdir(), 'inferd-test-home-'));
   const { config } = loadConfig({ env: {}, home });
-  return {
+  const made: InferdConfig = {
     ...config,
     port: 0,
     models_home: join(home, 'models'),
@@ -40,13 +41,23 @@ export async function testConfig(overrides: Partial<InferdConfig> = {}): Promise
     log_level: 'silent',
     ...overrides,
   };
+  homes.set(made, home);
+  return made;
 }
+
+/** The temp home testConfig made for each config, removed by startDaemon's teardown. */
+const homes = new WeakMap<InferdConfig, string>();
 
 export async function startDaemon(t: Test, overrides: Partial<InferdConfig> = {}, options: StartOptions = {}): Promise<TestDaemon> {
   const config = await testConfig(overrides);
   const log = options.log ?? pino({ level: process.env.INFERD_TEST_LOG ?? 'silent' });
   const daemon = await Daemon.create(config, { log, ...(options.source ? { source: options.source } : {}) });
-  t.teardown(() => daemon.shutdown());
+  t.teardown(async () => {
+    await daemon.shutdown();
+    // testConfig's temp home holds the store and the sockets: remove it once the daemon is gone.
+    const home = homes.get(config);
+    if (home) await rm(home, { recursive: true, force: true });
+  });
   await daemon.listen();
   if (options.start ?? true) await daemon.start();
   return { daemon, url: `http://127.0.0.1:${daemon.port}`, config };

@@ -60,7 +60,7 @@ t.test('one daemon with one slot and no queue (parallel 1, queue_depth 0)', asyn
       next.destroy();
       t.equal(frames.at(-1)!.type, 'done', `request ${i} after a disconnect completes (no queue_full: the slot was free)`);
     }
-    t.ok(daemon.metrics.render().includes('route="infer_sock",outcome="cancelled"'), 'the disconnects were counted as cancelled');
+    t.ok((await daemon.metrics.render()).includes('route="infer_sock",outcome="cancelled"'), 'the disconnects were counted as cancelled');
   });
 
   t.test('200 connect/close cycles leave no connections, slots or handles behind', async (t) => {
@@ -111,5 +111,5 @@ t.test('a reader that stops reading is dropped after write_timeout_ms and its sl
     rest.every((l) => (JSON.parse(l) as { type: string }).type === 'token'),
     'and no terminal frame: EOF is the signal',
   );
-  t.ok(daemon.metrics.render().includes('route="infer_sock",outcome="cancelled"'), 'counted as cancelled');
+  t.ok((await daemon.metrics.render()).includes('route="infer_sock",outcome="cancelled"'), 'counted as cancelled');
 });

@@ -25,7 +25,7 @@ t.test('an SDK abort cancels the server-side generation and frees the slot at on
       const next = await client.chat.completions.create({ model: 'x', messages: hello, max_tokens: 2 });
       t.equal(next.choices.length, 1, `request ${i} after the abort is served with queue_depth 0`);
     }
-    t.ok(daemon.metrics.render().includes('inferd_requests_total{route="chat_completions",outcome="cancelled"} 5'), 'counted as cancelled');
+    t.ok((await daemon.metrics.render()).includes('inferd_requests_total{route="chat_completions",outcome="cancelled"} 5'), 'counted as cancelled');
   });
 
   t.test('non-streaming, aborted while generating', async (t) => {

@@ -89,7 +89,7 @@ t.test('a client disconnect cancels generation and frees the slot, 20 times in a
     t.equal(done.type, 'done', `request ${i} after a disconnect completes`);
   }
   t.equal(daemon.gate.admission.active, 0, 'no slot is left held');
-  t.ok(daemon.metrics.render().includes('outcome="cancelled"'), 'the disconnects were counted as cancelled');
+  t.ok((await daemon.metrics.render()).includes('outcome="cancelled"'), 'the disconnects were counted as cancelled');
 });
 
 t.test('before the model is ready: 503 with Retry-After', async (t) => {
