@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox';
 import { ChatCompletionChunkSchema, ChatCompletionSchema } from '../openai/chat-schemas.js';
 import { ModelListSchema, ModelSchema, OpenAIErrorSchema } from '../openai/common-schemas.js';
 import { CompletionChunkSchema, CompletionSchema } from '../openai/completion-schemas.js';
+import { LoadSnapshotSchema } from '../load/load-snapshot.js';
 import { EmbeddingListSchema } from '../openai/embedding-schemas.js';
 import { DoneFrameSchema, ErrorFrameSchema, V1FrameSchema } from '../protocol/v1.js';
 import { StatusFrameSchema } from '../status/events.js';
@@ -24,6 +25,7 @@ export const SHARED_SCHEMAS: ReadonlyArray<TSchema & { $id: string }> = [
   { ...EmbeddingListSchema, $id: 'EmbeddingList' },
   { ...ModelSchema, $id: 'Model' },
   { ...ModelListSchema, $id: 'ModelList' },
+  { ...LoadSnapshotSchema, $id: 'LoadSnapshot' },
 ];
 
 export const openapiDocument: SwaggerOptions = {

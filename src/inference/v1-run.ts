@@ -40,6 +40,7 @@ export async function runV1(
           first = false;
           observer?.firstToken();
         }
+        observer?.token();
         content += text;
         if (request.stream) emit(tokenFrame(request.id, text));
       },

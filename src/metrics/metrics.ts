@@ -6,6 +6,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** Reports one request's progress to the metrics. */
 export interface RequestObserver {
   firstToken(): void;
+  /** One piece of generated text went out (the live tokens/s of the load stream counts these). */
+  token(): void;
   /** `outcome`: a v1 stop reason, an OpenAI finish reason, or an error code. */
   finish(outcome: string, promptTokens: number, completionTokens: number): void;
 }
@@ -24,6 +26,8 @@ export interface RequestRecord {
 /** Told when a request starts (after admission) and when it finishes. */
 export interface RequestListener {
   started?(route: string): void;
+  /** A piece of generated text of a running request; called once per token, keep it cheap. */
+  token?(route: string): void;
   finished(record: RequestRecord): void;
 }
 
@@ -96,6 +100,9 @@ export class Metrics {
         if (ttftSeconds !== null) return;
         ttftSeconds = (performance.now() - started) / 1000;
         this.#ttft.observe({ route }, ttftSeconds);
+      },
+      token: () => {
+        for (const listener of this.#listeners) listener.token?.(route);
       },
       finish: (outcome, promptTokens, completionTokens) => {
         if (done) return;

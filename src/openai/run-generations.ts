@@ -44,6 +44,7 @@ export async function runGenerations(lease: Lease, plan: Plan, hooks: RunHooks, 
             first = false;
             observer.firstToken();
           }
+          observer.token();
           hooks.text(index, text);
         },
       });
