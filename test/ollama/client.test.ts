@@ -80,7 +80,7 @@ t.test('the official ollama client against inferd', async (t) => {
 
   t.test('generate, streamed and not', async (t) => {
     const answer = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 5, stop: ['zzz'] } });
-    t.ok(answer.response.length > 0);
+    t.ok((answer.response ?? '').length > 0);
     t.equal(answer.done, true);
     t.equal(answer.eval_count, 5);
     const raw = await ollama.generate({ model: served, prompt: 'The daemon', raw: true, options: { num_predict: 3 } });
