@@ -30,6 +30,15 @@ import chatCompletionsRoutes from '../routes/v1/chat-completions.js';
 import completionsRoutes from '../routes/v1/completions.js';
 import embeddingsRoutes from '../routes/v1/embeddings.js';
 import modelsRoutes from '../routes/v1/models.js';
+import ollamaChatRoutes from '../routes/api/chat.js';
+import ollamaDeleteRoutes from '../routes/api/delete.js';
+import ollamaEmbedRoutes from '../routes/api/embed.js';
+import ollamaGenerateRoutes from '../routes/api/generate.js';
+import ollamaPsRoutes from '../routes/api/ps.js';
+import ollamaPullRoutes from '../routes/api/pull.js';
+import ollamaShowRoutes from '../routes/api/show.js';
+import ollamaTagsRoutes from '../routes/api/tags.js';
+import ollamaVersionRoutes from '../routes/api/version.js';
 
 export interface AppServices {
   config: InferdConfig;
@@ -103,5 +112,9 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(completionsRoutes);
   await app.register(embeddingsRoutes);
   await app.register(modelsRoutes);
+  // The Ollama-compatible family (/api/*), beside /v1.
+  for (const routes of [ollamaChatRoutes, ollamaGenerateRoutes, ollamaEmbedRoutes, ollamaTagsRoutes, ollamaPsRoutes, ollamaShowRoutes, ollamaVersionRoutes, ollamaPullRoutes, ollamaDeleteRoutes]) {
+    await app.register(routes);
+  }
   return app;
 }

@@ -10,8 +10,8 @@ import { CompletionRequestSchema } from '../../src/openai/completion-schemas.js'
 import { OPENAI_ERROR_RESPONSES } from '../../src/openai/error-responses.js';
 import { OpenAiEventStream } from '../../src/openai/event-stream.js';
 import { nowSeconds, openAiId } from '../../src/openai/ids.js';
-import { runGenerations } from '../../src/openai/run-generations.js';
-import { modelId } from '../../src/openai/served-model.js';
+import { runGenerations } from '../../src/inference/run-generations.js';
+import { modelId } from '../../src/inference/served-model.js';
 
 const completionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(

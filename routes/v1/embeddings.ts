@@ -7,7 +7,7 @@ import { clientSignal } from '../../src/http/client-signal.js';
 import { embeddingInputs, embeddingList } from '../../src/openai/embedding-response.js';
 import { EmbeddingRequestSchema } from '../../src/openai/embedding-schemas.js';
 import { OPENAI_ERROR_RESPONSES } from '../../src/openai/error-responses.js';
-import { modelId, servedModel } from '../../src/openai/served-model.js';
+import { modelId, servedModel } from '../../src/inference/served-model.js';
 
 const embeddingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Model } from '../../src/openai/common-schemas.js';
 import { OPENAI_ERROR_RESPONSES } from '../../src/openai/error-responses.js';
-import { modelId, servedModel } from '../../src/openai/served-model.js';
+import { modelId, servedModel } from '../../src/inference/served-model.js';
 
 async function modelObject(engine: Engine): Promise<Model> {
   const written = await stat(engine.info.modelPath).then((s) => Math.floor(s.mtimeMs / 1000), () => 0);

@@ -1,8 +1,9 @@
 // The one place where errors become HTTP responses. Native routes answer with the v1 error
-// frame, /v1/* with the OpenAI error object; the status and Retry-After come from the error
+// frame, /v1/* with the OpenAI error object, /api/* with Ollama's {"error": "…"}; the status and Retry-After come from the error
 // catalogue. Handlers only throw.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../errors.js';
+import type { OllamaError } from '../ollama/common-schemas.js';
 import type { OpenAIError } from '../openai/common-schemas.js';
 import { errorFrame } from '../protocol/v1.js';
 import { requestLogOf } from './request-log.js';
@@ -57,9 +58,19 @@ export function openAiErrorBody(err: InferdError): OpenAIError {
   return { error: { message: err.message, type: err.openaiType, param: typeof param === 'string' ? param : null, code: err.openaiCode } };
 }
 
+export function isOllamaRoute(url: string): boolean {
+  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
+}
+
+/** Ollama's error body: the message only (the status says the rest). */
+export function ollamaErrorBody(err: InferdError): OllamaError {
+  return { error: err.message };
+}
+
 /** The body for an error, shaped for the route family. */
 export function errorBody(request: FastifyRequest, err: InferdError): unknown {
   if (isOpenAiRoute(request.url)) return openAiErrorBody(err);
+  if (isOllamaRoute(request.url)) return ollamaErrorBody(err);
   const body = request.body as { id?: unknown } | undefined;
   return errorFrame(typeof body?.id === 'string' ? body.id : '', err);
 }

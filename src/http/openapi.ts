@@ -8,6 +8,17 @@ import { ModelListSchema, ModelSchema, OpenAIErrorSchema } from '../openai/commo
 import { CompletionChunkSchema, CompletionSchema } from '../openai/completion-schemas.js';
 import { LoadSnapshotSchema } from '../load/load-snapshot.js';
 import { EmbeddingListSchema } from '../openai/embedding-schemas.js';
+import { OllamaChatResponseSchema, OllamaGenerateResponseSchema } from '../ollama/chat-schemas.js';
+import { OllamaErrorSchema } from '../ollama/common-schemas.js';
+import {
+  OllamaEmbeddingsResponseSchema,
+  OllamaEmbedResponseSchema,
+  OllamaProgressSchema,
+  OllamaPsSchema,
+  OllamaShowResponseSchema,
+  OllamaTagsSchema,
+  OllamaVersionSchema,
+} from '../ollama/model-schemas.js';
 import { DoneFrameSchema, ErrorFrameSchema, V1FrameSchema } from '../protocol/v1.js';
 import { StatusFrameSchema } from '../status/events.js';
 
@@ -26,6 +37,16 @@ export const SHARED_SCHEMAS: ReadonlyArray<TSchema & { $id: string }> = [
   { ...ModelSchema, $id: 'Model' },
   { ...ModelListSchema, $id: 'ModelList' },
   { ...LoadSnapshotSchema, $id: 'LoadSnapshot' },
+  { ...OllamaErrorSchema, $id: 'OllamaError' },
+  { ...OllamaChatResponseSchema, $id: 'OllamaChatResponse' },
+  { ...OllamaGenerateResponseSchema, $id: 'OllamaGenerateResponse' },
+  { ...OllamaEmbedResponseSchema, $id: 'OllamaEmbedResponse' },
+  { ...OllamaEmbeddingsResponseSchema, $id: 'OllamaEmbeddingsResponse' },
+  { ...OllamaTagsSchema, $id: 'OllamaTags' },
+  { ...OllamaPsSchema, $id: 'OllamaPs' },
+  { ...OllamaShowResponseSchema, $id: 'OllamaShowResponse' },
+  { ...OllamaVersionSchema, $id: 'OllamaVersion' },
+  { ...OllamaProgressSchema, $id: 'OllamaProgress' },
 ];
 
 export const openapiDocument: SwaggerOptions = {
@@ -39,13 +60,14 @@ export const openapiDocument: SwaggerOptions = {
       description:
         'Local LLM inference daemon: protocol-v1 inference as NDJSON or SSE, an OpenAI-compatible API, ' +
         'and the lifecycle status stream. Errors before a stream starts are HTTP errors whose body is ' +
-        'the v1 error frame (native routes) or an OpenAI error object (/v1/*).',
+        'the v1 error frame (native routes), an OpenAI error object (/v1/*) or {"error": "…"} (/api/*, Ollama-compatible).',
     },
     tags: [
       { name: 'inference', description: 'Protocol-v1 inference' },
       { name: 'admin', description: 'Lifecycle status and control' },
       { name: 'health', description: 'Liveness, readiness and metrics' },
       { name: 'openai', description: 'OpenAI-compatible API' },
+      { name: 'ollama', description: 'Ollama-compatible API' },
     ],
   },
 };

@@ -3,7 +3,8 @@
 // paired with the `tool` messages that answer them, which must follow before anything else.
 import type { AnsweredToolCall, ChatMessage } from '../engine/engine.js';
 import type { OpenAIChatMessage } from './chat-schemas.js';
-import { badRequest } from './request-error.js';
+import { badRequest } from '../inference/request-error.js';
+import { toolHistoryUnsupported } from '../inference/tools.js';
 
 export interface MessageOptions {
   /** The loaded model can call functions (otherwise tool calls in the history are refused). */
@@ -47,9 +48,7 @@ export function engineMessages(messages: readonly OpenAIChatMessage[], options: 
     const engineMessage: ChatMessage = { role, content };
     out.push(engineMessage);
     if (calls.length === 0) return;
-    if (!options.tools) {
-      throw badRequest(`messages with tool calls need a model with function calling; the loaded model's chat template (${options.chatTemplate}) has none`, `${param}.tool_calls`);
-    }
+    if (!options.tools) throw toolHistoryUnsupported(options.chatTemplate, `${param}.tool_calls`);
     const byId = new Map<string, { name: string; arguments: string }>();
     calls.forEach((call, j) => {
       if (byId.has(call.id)) throw badRequest(`duplicate tool call id \`${call.id}\``, `${param}.tool_calls.${j}.id`);

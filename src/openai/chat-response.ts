@@ -4,7 +4,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from './chat-schemas.js';
 import type { OpenAIUsage } from './common-schemas.js';
 import type { OpenAiEventStream } from './event-stream.js';
-import type { GenerationOutcome, RunResult } from './run-generations.js';
+import type { GenerationOutcome, RunResult } from '../inference/run-generations.js';
 import { openAiToolCalls } from './tools.js';
 
 /** What every object of one completion shares. */

@@ -3,8 +3,8 @@
 import type { Engine } from '../engine/engine.js';
 import { resolveSampling, type Plan } from './chat-plan.js';
 import { COMPLETION_DEFAULT_MAX_TOKENS, type CompletionRequest } from './completion-schemas.js';
-import { badRequest } from './request-error.js';
-import { servedModel } from './served-model.js';
+import { badRequest } from '../inference/request-error.js';
+import { servedModel } from '../inference/served-model.js';
 
 export interface CompletionPlan extends Plan {
   /** Prompts put back in front of their completions (`echo`). */

@@ -4,7 +4,7 @@ import type { CompletionBase } from './chat-response.js';
 import type { OpenAIUsage } from './common-schemas.js';
 import type { Completion, CompletionChunk } from './completion-schemas.js';
 import type { OpenAiEventStream } from './event-stream.js';
-import type { GenerationOutcome, RunResult } from './run-generations.js';
+import type { GenerationOutcome, RunResult } from '../inference/run-generations.js';
 
 type CompletionFinish = Completion['choices'][number]['finish_reason'];
 

@@ -2,7 +2,7 @@
 // little-endian float32 values, which is what the official SDKs ask for by default and decode.
 import type { Engine } from '../engine/engine.js';
 import type { EmbeddingList, EmbeddingRequest } from './embedding-schemas.js';
-import { badRequest } from './request-error.js';
+import { badRequest } from '../inference/request-error.js';
 
 export function embeddingInputs(body: EmbeddingRequest, engine: Engine): string[] {
   const inputs = typeof body.input === 'string' ? [body.input] : body.input;

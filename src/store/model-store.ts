@@ -11,7 +11,7 @@
 //
 // Invariants: a blob exists only after its bytes hashed to its name; a manifest exists only
 // after its blob. Readers take no lock; writers hold the name lock, then the blob lock.
-import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferdError } from '../errors.js';
 import { ensureDir, fsyncDir, isNotFound, promoteFile, regularFileSize, writeFileAtomic } from './fs-atomic.js';
@@ -187,6 +187,33 @@ export class ModelStore {
   /** Size of a regular file at `path` inside the store, or null. */
   async fileSize(path: string): Promise<number | null> {
     return regularFileSize(this.layout.inside(path));
+  }
+
+  /**
+   * Removes a name: its manifest first (so no reader resolves it any more), then its blob when
+   * no other manifest points at it. False when there is no such name. Takes the name lock, then
+   * the blob lock, like every writer.
+   */
+  async remove(name: string): Promise<boolean> {
+    assertModelName(name);
+    const nameLock = await this.lockName(name);
+    try {
+      const manifest = await this.readManifest(name);
+      if (manifest === null) return false;
+      const sha256 = manifestSha256(manifest);
+      await rm(this.layout.manifestPath(name), { force: true });
+      await fsyncDir(this.layout.manifestsDir);
+      if ((await this.list()).some((entry) => entry.sha256 === sha256)) return true;
+      const blobLock = await this.lockBlob(sha256);
+      try {
+        await rm(this.layout.blobDir(sha256), { recursive: true, force: true });
+      } finally {
+        await blobLock.release();
+      }
+      return true;
+    } finally {
+      await nameLock.release();
+    }
   }
 
   /** The writer lock of a name (taken before the blob lock, never after). */

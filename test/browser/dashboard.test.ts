@@ -65,6 +65,7 @@ if (chromiumExecutable.skip) {
         parallel: 1,
         model: { name: 'demo', sha256: sha256Hex(model), source_url: https.url('/demo.gguf'), size_bytes: model.length },
         ca_file: await https.writeCaFile(caDir),
+        pull_allow_private: true,
       },
       { start: false },
     );

@@ -5,7 +5,7 @@ import { patchBundledJsonGrammar, patchSchemaGrammar } from '../../src/engine/js
 import { LlamaEngine } from '../../src/engine/llama-engine.js';
 import { loadRuntime } from '../../src/engine/llama-runtime.js';
 import { InferdError } from '../../src/errors.js';
-import { convertJsonSchema } from '../../src/openai/json-schema.js';
+import { convertJsonSchema } from '../../src/inference/json-schema.js';
 import { demoModelPath } from '../helpers/demo-model.js';
 
 t.test('convertJsonSchema', async (t) => {

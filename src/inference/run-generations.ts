@@ -1,13 +1,32 @@
 // Runs a plan's generations on a leased engine, one after another, and turns engine results
-// into OpenAI outcomes (finish reasons, tool calls, usage). Shared by chat and text completions;
-// the caller decides how outcomes reach the wire. Never throws; always releases the lease.
-import type { ToolCall } from '../engine/engine.js';
+// into outcomes (finish reasons, tool calls, usage). Shared by every API family (/v1 chat and
+// text completions, /api chat and generate); the caller decides how outcomes reach the wire.
+// Never throws; always releases the lease.
+import type { GenerateRequest, ToolCall } from '../engine/engine.js';
 import { InferdError, toInferdError } from '../errors.js';
-import type { Lease } from '../inference/gate.js';
 import type { RequestObserver } from '../metrics/metrics.js';
-import type { Plan } from './chat-plan.js';
-import type { FinishReason } from './chat-schemas.js';
-import type { OpenAIUsage } from './common-schemas.js';
+import type { Lease } from './gate.js';
+import type { OutputCheck } from './output-format.js';
+
+/** One generation, minus what the transport supplies (the abort signal and the text callback). */
+export type GenerationSpec = Omit<GenerateRequest, 'signal' | 'onText'>;
+
+/** What a family's plan hands to the runner. */
+export interface RunPlan {
+  generations: GenerationSpec[];
+  /** Applied to each output that the model ended on its own. */
+  check?: OutputCheck | undefined;
+}
+
+/** Why a generation ended: the OpenAI names, which each family maps to its own. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** Token counts, OpenAI-named (the /v1 usage object is exactly this). */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
 
 export interface GenerationOutcome {
   text: string;
@@ -17,7 +36,7 @@ export interface GenerationOutcome {
 
 export interface RunResult {
   outcomes: GenerationOutcome[];
-  usage: OpenAIUsage;
+  usage: Usage;
   /** Why the run stopped early: a failure, or a cancellation (client gone, daemon draining). */
   error?: InferdError | undefined;
 }
@@ -29,9 +48,9 @@ export interface RunHooks {
   finished?(index: number, outcome: GenerationOutcome): void;
 }
 
-export async function runGenerations(lease: Lease, plan: Plan, hooks: RunHooks, observer: RequestObserver): Promise<RunResult> {
+export async function runGenerations(lease: Lease, plan: RunPlan, hooks: RunHooks, observer: RequestObserver): Promise<RunResult> {
   const outcomes: GenerationOutcome[] = [];
-  const usage: OpenAIUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let first = true;
   try {
     for (const [index, spec] of plan.generations.entries()) {

@@ -1,0 +1,155 @@
+// The official `ollama` client pointed at inferd: only `host` differs from a script written for
+// Ollama. One daemon serves every subtest; its model comes from the store (downloaded at start
+// from a local HTTPS server), so pull, list and delete see a real store.
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ollama } from 'ollama';
+import t from 'tap';
+import { startDaemon } from '../helpers/daemon.js';
+import { demoModelPath } from '../helpers/demo-model.js';
+import { ggufLikePayload, sha256Hex, startHttpsServer } from '../helpers/https-server.js';
+import { slotsFree, until } from '../openai/fixtures/openai-client.js';
+
+const hello = [{ role: 'user', content: 'How does inferd load a model?' }];
+
+t.test('the official ollama client against inferd', async (t) => {
+  const demo = await readFile(await demoModelPath('tiny'));
+  const other = ggufLikePayload(3 * 1024 * 1024 + 17, 7);
+  const server = await startHttpsServer({
+    '/demo.gguf': { kind: 'file', body: demo },
+    // Paced, so the client sees several progress lines.
+    '/other.gguf': { kind: 'file', body: other, throttle: { chunkBytes: 512 * 1024, delayMs: 20 } },
+  });
+  t.teardown(() => server.close());
+  const dir = await mkdtemp(join(tmpdir(), 'inferd-ollama-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const demoSha = sha256Hex(demo);
+  const model = { name: 'demo', sha256: demoSha, source_url: server.url('/demo.gguf') };
+  const { url, daemon } = await startDaemon(t, { model, ca_file: await server.writeCaFile(dir), pull_allow_private: true, parallel: 1, queue_depth: 0 });
+  const ollama = new Ollama({ host: url });
+  const served = (await ollama.ps()).models[0]!.name;
+
+  t.test('version, ps, show and list', async (t) => {
+    t.match((await ollama.version()).version, /^\d+\.\d+\.\d+/);
+    const ps = await ollama.ps();
+    t.equal(ps.models.length, 1, 'one running model');
+    t.equal(ps.models[0]!.digest, demoSha, 'ps names the store blob');
+    t.ok(ps.models[0]!.size > 0);
+    const show = await ollama.show({ model: served });
+    t.ok(show.capabilities.includes('completion'));
+    t.ok(show.capabilities.includes('embedding'));
+    t.notOk(show.capabilities.includes('tools'), 'the demo ChatML template has no function calling');
+    t.equal(show.details.format, 'gguf');
+    const list = await ollama.list();
+    t.same(list.models.map((m) => m.digest), [demoSha], 'the store holds the loaded model only');
+    t.equal(list.models[0]!.name, served, 'listed under the name the API serves it as');
+  });
+
+  t.test('chat, not streamed', async (t) => {
+    const answer = await ollama.chat({ model: served, messages: hello, options: { num_predict: 8, temperature: 0 } });
+    t.equal(answer.message.role, 'assistant');
+    t.ok(answer.message.content.length > 0, 'some text');
+    t.equal(answer.done, true);
+    t.equal(answer.done_reason, 'length', 'num_predict ended it');
+    t.equal(answer.eval_count, 8);
+    t.ok(answer.prompt_eval_count > 0);
+    for (const field of ['total_duration', 'prompt_eval_duration', 'eval_duration'] as const) t.ok(answer[field] > 0, `${field} in ns`);
+    t.ok(answer.total_duration >= answer.prompt_eval_duration + answer.eval_duration, 'total covers both phases');
+  });
+
+  t.test('chat, streamed: pieces of text, then done with the counts', async (t) => {
+    const parts = [];
+    for await (const part of await ollama.chat({ model: served, messages: hello, stream: true, options: { num_predict: 6, seed: 3 } })) parts.push(part);
+    const last = parts.at(-1)!;
+    t.ok(parts.length >= 2, 'several lines');
+    t.ok(parts.slice(0, -1).every((p) => p.done === false && p.message.content !== ''), 'text lines are not done');
+    t.equal(last.done, true);
+    t.equal(last.done_reason, 'length');
+    t.equal(last.eval_count, 6);
+    const streamed = parts.map((p) => p.message.content).join('');
+    const whole = await ollama.chat({ model: served, messages: hello, options: { num_predict: 6, seed: 3 } });
+    t.equal(streamed, whole.message.content, 'same seed: the stream joins to the same text');
+  });
+
+  t.test('chat with format json is JSON', async (t) => {
+    const answer = await ollama.chat({ model: served, messages: hello, format: 'json', options: { num_predict: 200, temperature: 0.7, seed: 1 } });
+    if (answer.done_reason === 'stop') t.type(JSON.parse(answer.message.content), 'object');
+    else t.match(answer.message.content, /^\s*\{/, 'cut by num_predict, but JSON from the first character');
+  });
+
+  t.test('generate, streamed and not', async (t) => {
+    const answer = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 5, stop: ['zzz'] } });
+    t.ok((answer.response ?? '').length > 0);
+    t.equal(answer.done, true);
+    t.equal(answer.eval_count, 5);
+    const raw = await ollama.generate({ model: served, prompt: 'The daemon', raw: true, options: { num_predict: 3 } });
+    t.equal(raw.eval_count, 3, 'raw prompts work too');
+    let text = '';
+    let last;
+    for await (const part of await ollama.generate({ model: served, prompt: 'The daemon', stream: true, options: { num_predict: 5 } })) {
+      text += part.response;
+      last = part;
+    }
+    t.ok(text.length > 0);
+    t.equal(last?.done, true);
+    t.equal(last?.eval_count, 5);
+    const load = await ollama.generate({ model: served, prompt: '' });
+    t.equal(load.done_reason, 'load', 'an empty prompt only "loads" the model');
+  });
+
+  t.test('embed and the legacy embeddings', async (t) => {
+    const embed = await ollama.embed({ model: served, input: ['first text', 'second text'] });
+    t.equal(embed.embeddings.length, 2);
+    const norm = Math.hypot(...embed.embeddings[0]!);
+    t.ok(Math.abs(norm - 1) < 1e-6, 'unit length, as Ollama returns them');
+    t.ok(embed.prompt_eval_count > 0);
+    const legacy = await ollama.embeddings({ model: served, prompt: 'first text' });
+    t.equal(legacy.embedding.length, embed.embeddings[0]!.length);
+    const scaled = Math.hypot(...legacy.embedding);
+    const worst = Math.max(...legacy.embedding.map((x, i) => Math.abs(x / scaled - embed.embeddings[0]![i]!)));
+    t.ok(worst < 1e-4, `the same vector before normalisation (max difference ${worst})`);
+  });
+
+  t.test('pull a URL with progress, verify it by name, delete it', async (t) => {
+    const sha = sha256Hex(other);
+    const lines = [];
+    const stream = await ollama.pull({ model: `${server.url('/other.gguf')}#sha256=${sha}`, stream: true });
+    for await (const line of stream) lines.push(line);
+    const statuses = lines.map((l) => l.status);
+    t.equal(statuses[0], 'pulling manifest');
+    const progress = lines.filter((l) => l.status === `pulling ${sha.slice(0, 12)}`);
+    t.ok(progress.length >= 3, `several progress lines (${progress.length})`);
+    t.ok(progress.every((l) => l.digest === `sha256:${sha}` && l.total === other.length), 'digest and total on each');
+    t.ok(progress.every((l, i) => i === 0 || l.completed >= progress[i - 1]!.completed), 'completed grows');
+    t.equal(progress.at(-1)!.completed, other.length, 'to the whole file');
+    t.same(statuses.slice(-2), ['verifying sha256 digest', 'success']);
+    t.ok((await ollama.list()).models.some((m) => m.name === 'other' && m.digest === sha && m.size === other.length), 'listed');
+
+    const again = await ollama.pull({ model: 'other', stream: true });
+    const verify = [];
+    for await (const line of again) verify.push(line.status);
+    t.same(verify, ['pulling manifest', 'verifying sha256 digest', 'success'], 'a pull by name re-hashes the copy');
+    t.equal(server.log.filter((e) => e.path === '/other.gguf').length, 1, 'without downloading it again');
+
+    await ollama.delete({ model: 'other' });
+    t.notOk((await ollama.list()).models.some((m) => m.name === 'other'), 'gone from the list');
+    const loaded = await ollama.delete({ model: 'demo' }).catch((e: unknown) => e);
+    t.match(loaded, { name: 'ResponseError', status_code: 409 }, 'the loaded model is not deleted');
+  });
+
+  t.test('aborting a stream frees the slot', async (t) => {
+    const before = daemon.metrics.render().match(/inferd_requests_total\{route="ollama_chat",outcome="cancelled"\} (\d+)/)?.[1] ?? '0';
+    const stream = await ollama.chat({ model: served, messages: hello, stream: true, options: { temperature: 0, num_predict: 4000 } });
+    let parts = 0;
+    const ended = (async () => {
+      for await (const _part of stream) if (++parts === 3) stream.abort();
+    })().catch((e: unknown) => e);
+    t.match(await ended, { name: 'AbortError' }, 'the client reports its abort');
+    t.ok(parts >= 3, 'it was generating when aborted');
+    await slotsFree(daemon);
+    await until(() => daemon.metrics.render().includes(`inferd_requests_total{route="ollama_chat",outcome="cancelled"} ${Number(before) + 1}`), 'the cancellation to be counted');
+    const next = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 2 } });
+    t.equal(next.eval_count, 2, 'the next request is served with queue_depth 0');
+  });
+});
