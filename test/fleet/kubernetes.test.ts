@@ -12,7 +12,7 @@ const docs: Doc[] = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => parseAllDocuments(readFileSync(dir + f, 'utf8')).map((d) => d.toJS() as Doc));
 const byKind = (kind: string) => docs.find((d) => d.kind === kind)!;
-const defaultOf = (key: 'port' | 'drain_timeout_ms') => (ConfigSchema.properties[key] as { default: number }).default;
+const defaultOf = (key: 'port' | 'drain_timeout_ms') => (ConfigSchema.properties[key] as unknown as { default: number }).default;
 
 t.test('manifests', async (t) => {
   const dep = byKind('Deployment');
