@@ -5,11 +5,15 @@ import type { Command } from 'commander';
 import type { StatusEvent } from '../status/events.js';
 import { describeTarget, openAdminStream, statusEvents, type AdminTarget } from './admin-client.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
-import { formatBytes, ProgressBar } from './progress-bar.js';
+import { ProgressBar } from './progress-bar.js';
+import { describe } from './status-text.js';
+import { followFleet } from './status-fleet.js';
+
+export { describe };
 
 interface StatusFlags {
   config?: string;
-  url?: string;
+  url?: string[];
   adminAddr?: string;
   watch?: boolean;
   json?: boolean;
@@ -21,14 +25,23 @@ export function registerStatus(program: Command): void {
     program
       .command('status')
       .description('follow the daemon until it is ready (exit 0); exit 1 on failed, draining or EOF')
-      .option('--url <url>', 'daemon base URL (default from config: http://<host>:<port>)')
+      .option('--url <url>', 'daemon base URL (default from config: http://<host>:<port>); repeat it to watch a fleet, one row per daemon, until Ctrl-C', collect, [])
       .option('--admin-addr <path>', 'read admin.sock at this path instead of HTTP')
       .option('--watch', 'keep following after ready')
       .option('--wait <seconds>', 'keep trying to connect this long when no daemon answers yet', '10')
       .option('--json', 'print the raw frames (NDJSON) instead of text'),
   ).action(async (flags: StatusFlags) => {
-    process.exit(await followStatus(adminTarget(flags), flags));
+    if ((flags.url?.length ?? 0) > 1) {
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.exit(await followFleet(flags.url!, process.stdout, ac.signal));
+    }
+    process.exit(await followStatus(adminTarget({ ...flags, url: flags.url?.[0] }), flags));
   });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function adminTarget(flags: { config?: string; url?: string; adminAddr?: string }): AdminTarget {
@@ -91,46 +104,4 @@ async function followStatus(target: AdminTarget, flags: StatusFlags): Promise<nu
     ac.abort();
     stream.destroy();
   }
-}
-
-/** One readable line per frame. */
-export function describe(event: StatusEvent): string {
-  switch (event.status) {
-    case 'starting':
-      return 'starting';
-    case 'ready':
-      return 'ready';
-    case 'draining':
-      return 'draining: the daemon is shutting down';
-    case 'failed':
-      return `failed: ${event.message}`;
-    case 'capabilities':
-      return `model ${event.backend}: accelerator ${event.accelerator}, gpu layers ${event.gpu_layers}, embed ${yes(event.embed)}, tools ${yes(event.tools)}, vision ${yes(event.vision)}`;
-    case 'loading_model':
-    case 'restarting': {
-      const prefix = event.status === 'restarting' ? 'reloading: ' : '';
-      switch (event.phase) {
-        case 'checking_local':
-          return `${prefix}checking ${event.path}`;
-        case 'download':
-          return `${prefix}downloading ${formatBytes(event.downloaded_bytes)}${event.total_bytes === null ? '' : ` / ${formatBytes(event.total_bytes)}`}`;
-        case 'verify':
-          return `${prefix}verifying ${event.path}`;
-        case 'quarantine':
-          return `${prefix}checksum mismatch: expected ${event.expected_sha256}, got ${event.actual_sha256}; moved to ${event.quarantine_path}`;
-        case 'mmap':
-          return `${prefix}loading ${event.path}`;
-        case 'kv_cache':
-          return `${prefix}allocating the KV cache (n_ctx ${event.n_ctx})`;
-        case 'drain':
-          return `${prefix}waiting for ${event.in_flight} in-flight request(s)`;
-        case 'rollback':
-          return `${prefix}failed (${event.message}); serving the previous model again`;
-      }
-    }
-  }
-}
-
-function yes(value: boolean): string {
-  return value ? 'yes' : 'no';
 }
