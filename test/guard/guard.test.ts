@@ -23,13 +23,13 @@ t.test('edge guard', async (t) => {
     },
     { log: captured.log },
   );
-  const finished = () => /inferd_requests_total\{[^\n]*/g.exec(daemon.metrics.render())?.[0] ?? 'none';
+  const finished = async () => /inferd_requests_total\{[^\n]*/g.exec(await daemon.metrics.render())?.[0] ?? 'none';
   const published = () => daemon.lifecycle.bus.stats().published;
   /** Runs `refused` and checks that neither a generation nor a lifecycle event came of it. */
   const nothingHappens = async (t: Test, refused: () => Promise<unknown>) => {
-    const before = { finished: finished(), published: published() };
+    const before = { finished: await finished(), published: published() };
     await refused();
-    t.same({ finished: finished(), published: published() }, before, 'no generation finished, no lifecycle event published');
+    t.same({ finished: await finished(), published: published() }, before, 'no generation finished, no lifecycle event published');
   };
 
   t.test('public routes need no key', async (t) => {

@@ -9,7 +9,7 @@ import t from 'tap';
 import { startDaemon } from '../helpers/daemon.js';
 import { demoModelPath } from '../helpers/demo-model.js';
 import { ggufLikePayload, sha256Hex, startHttpsServer } from '../helpers/https-server.js';
-import { slotsFree, until } from '../openai/fixtures/openai-client.js';
+import { slotsFree } from '../openai/fixtures/openai-client.js';
 
 const hello = [{ role: 'user', content: 'How does inferd load a model?' }];
 
@@ -139,7 +139,9 @@ t.test('the official ollama client against inferd', async (t) => {
   });
 
   t.test('aborting a stream frees the slot', async (t) => {
-    const before = daemon.metrics.render().match(/inferd_requests_total\{route="ollama_chat",outcome="cancelled"\} (\d+)/)?.[1] ?? '0';
+    const cancelled = async () =>
+      Number((await daemon.metrics.render()).match(/inferd_requests_total\{route="ollama_chat",outcome="cancelled"\} (\d+)/)?.[1] ?? '0');
+    const before = await cancelled();
     const stream = await ollama.chat({ model: served, messages: hello, stream: true, options: { temperature: 0, num_predict: 4000 } });
     let parts = 0;
     const ended = (async () => {
@@ -148,7 +150,8 @@ t.test('the official ollama client against inferd', async (t) => {
     t.match(await ended, { name: 'AbortError' }, 'the client reports its abort');
     t.ok(parts >= 3, 'it was generating when aborted');
     await slotsFree(daemon);
-    await until(() => daemon.metrics.render().includes(`inferd_requests_total{route="ollama_chat",outcome="cancelled"} ${Number(before) + 1}`), 'the cancellation to be counted');
+    for (let poll = 0; poll < 500 && (await cancelled()) !== before + 1; poll++) await new Promise((resolve) => setTimeout(resolve, 10));
+    t.equal(await cancelled(), before + 1, 'the cancellation is counted');
     const next = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 2 } });
     t.equal(next.eval_count, 2, 'the next request is served with queue_depth 0');
   });
