@@ -34,7 +34,7 @@ t.test('early disconnect frees the slot; half-close still answers', async (t) =>
 
     t.test(`HTTP POST /infer, stream:${stream}, full close`, async (t) => {
       const ac = new AbortController();
-      const pending = request(`${url}/infer`, { method: 'POST', body: JSON.stringify({ ...LONG, stream }), signal: ac.signal }).then(
+      const pending = request(`${url}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...LONG, stream }), signal: ac.signal }).then(
         async (res) => res.body.text(),
       );
       pending.catch(() => undefined);
@@ -46,7 +46,7 @@ t.test('early disconnect frees the slot; half-close still answers', async (t) =>
   t.test('HTTP /v1/chat/completions streaming, full close', async (t) => {
     const ac = new AbortController();
     const body = { model: 'x', messages: LONG.messages, max_tokens: 4000, stream: true };
-    const pending = request(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(body), signal: ac.signal }).then((res) => res.body.text());
+    const pending = request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ac.signal }).then((res) => res.body.text());
     pending.catch(() => undefined);
     const ms = await freedAfter(() => ac.abort());
     t.ok(ms < BOUND_MS, `freed within ${BOUND_MS} ms (${ms.toFixed(1)} ms)`);

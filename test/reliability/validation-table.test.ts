@@ -103,7 +103,7 @@ t.test('the same bad input gets the same coded answer on every transport and API
     if (r.identical) t.same(new Set(answers.map(([, a]) => a.message)).size, 1, `${r.name}: one message everywhere`);
   }
   // Nothing above reached the engine, and the daemon is still serving.
-  const ok = await request(`${url}/infer`, { method: 'POST', body: JSON.stringify({ messages: JSON.parse(hi), max_tokens: 2, stream: false }) });
+  const ok = await request(`${url}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: JSON.parse(hi), max_tokens: 2, stream: false }) });
   t.equal(ok.statusCode, 200, 'still serving');
   await ok.body.dump();
 });

@@ -76,7 +76,7 @@ t.test('a client disconnect cancels generation and frees the slot, 20 times in a
   for (let i = 0; i < 20; i++) {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.write(`POST /infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        socket.write(`POST /infer HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       });
       socket.once('data', () => {
         socket.destroy(); // gone mid-stream, right after the first token frame
