@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerDemoModel } from './demo-model.js';
 import { registerDoctor } from './doctor.js';
+import { registerEngine } from './engine.js';
 import { registerImport } from './import.js';
 import { registerModels } from './models.js';
 import { registerPull } from './pull.js';
@@ -28,5 +29,6 @@ registerPull(program);
 registerImport(program);
 registerModels(program);
 registerDemoModel(program);
+registerEngine(program);
 
 await program.parseAsync(process.argv);

@@ -31,7 +31,7 @@ export interface RunHooks {
 
 export async function runGenerations(lease: Lease, plan: Plan, hooks: RunHooks, observer: RequestObserver): Promise<RunResult> {
   const outcomes: GenerationOutcome[] = [];
-  const usage: OpenAIUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage: OpenAIUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
   let first = true;
   try {
     for (const [index, spec] of plan.generations.entries()) {
@@ -49,6 +49,7 @@ export async function runGenerations(lease: Lease, plan: Plan, hooks: RunHooks, 
       });
       usage.prompt_tokens += result.promptTokens;
       usage.completion_tokens += result.completionTokens;
+      usage.prompt_tokens_details = { cached_tokens: (usage.prompt_tokens_details?.cached_tokens ?? 0) + result.promptTokensCached };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
       if (result.stopReason === 'cancelled') throw cancellation(lease.signal);
       const toolCalls = result.toolCalls ?? [];
