@@ -56,7 +56,7 @@ async function modelFile(name: string): Promise<string> {
   if (name === 'demo') return (await writeDemoModel(join(dir, 'demo.gguf'), 'default')).path;
   const out = join(cacheDir, 'medium-1024x8-f16.gguf');
   if (existsSync(out)) return out;
-  const tool = process.env.MAKE_TINY_GGUF ?? resolve(repo, '../shared/tools/make-tiny-gguf.mjs');
+  const tool = process.env.MAKE_TINY_GGUF ?? [resolve(repo, '../shared/tools/make-tiny-gguf.mjs'), resolve(repo, '../../shared/tools/make-tiny-gguf.mjs')].find((p) => existsSync(p)) ?? 'make-tiny-gguf.mjs (set MAKE_TINY_GGUF)';
   log(`writing the medium model with ${tool}`);
   const args = [tool, '--mode', 'random', '--n-embd', '1024', '--n-layer', '8', '--n-ff', '2816', '--f16', '--corpus', join(repo, 'README.md'), '--out', out];
   await new Promise<void>((ok, fail) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', (code) => (code === 0 ? ok() : fail(new Error(`make-tiny-gguf exited ${code}`)))));
