@@ -105,7 +105,7 @@ async function gateway(seed: number, sse: boolean): Promise<Sample> {
     text += (chunk as Buffer).toString('utf8');
   }
   const seconds = (performance.now() - start) / 1000;
-  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)\}/.exec(text);
+  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
   if (!done) throw new Error(`no done frame in ${text.slice(-200)}`);
   return { tokens: Number(done[1]), seconds, ttftMs: first - start };
 }

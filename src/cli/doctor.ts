@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { InferdConfig } from '../config/schema.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
-import { defaultThreads, loadRuntime, acceleratorOf } from '../engine/llama-runtime.js';
+import { acceleratorOf, binaryKindOf, defaultThreads, loadRuntime, threadsCollapse } from '../engine/llama-runtime.js';
 import { DEMO_MODELS } from '../demo-model/index.js';
 import { redact } from '../download/index.js';
 import { ModelStore, storeOptions } from '../store/index.js';
@@ -21,6 +21,10 @@ import { adminTarget, describe } from './status.js';
 import { DEMO_MODEL_NAME } from '../lifecycle/model-source.js';
 
 type Verdict = 'ok' | 'warn' | 'FAIL';
+
+/** What the native build gained in bench/vs-llama-server on a 2-core machine (docs/performance.md). */
+const NATIVE_GAIN =
+  'about 2x faster prompt evaluation (764 tokens: 0.9 s vs 1.8 s, 1 thread) and threads that scale (medium f16 model, 2 threads: 196 vs 75 tok/s), measured with llama.cpp built natively from the same source';
 
 export function registerDoctor(program: Command): void {
   withConfigOption(
@@ -128,10 +132,20 @@ async function checkDownloads(config: InferdConfig, line: Line): Promise<void> {
 
 async function checkRuntime(config: InferdConfig, line: Line): Promise<void> {
   try {
-    const llama = await loadRuntime({ maxThreads: os.availableParallelism(), gpu: 'auto' });
-    line('ok', 'llama.cpp', `binding loaded (${llama.buildType}), accelerator ${acceleratorOf(llama)}, ${llama.cpuMathCores} math cores`);
-    const threads = config.threads ?? (config.model === undefined ? defaultThreads(DEMO_MODELS.default.sizeBytes) : undefined);
-    line('ok', 'threads', threads === undefined ? `${defaultThreads(Number.MAX_SAFE_INTEGER)} for models over 64 MiB, 1 below` : String(threads));
+    const llama = await loadRuntime({ maxThreads: os.availableParallelism(), gpu: 'auto', binary: config.engine_binary });
+    const binary = binaryKindOf(llama);
+    line('ok', 'llama.cpp', `binding loaded (${llama.buildType}, ${binary === 'native' ? 'native build with OpenMP' : 'prebuilt binary'}), accelerator ${acceleratorOf(llama)}, ${llama.cpuMathCores} math cores`);
+    if (binary === 'prebuilt') {
+      line('ok', 'native build', `not in use; \`inferd engine build\` (one-time compile, several minutes) would gain ${NATIVE_GAIN}`);
+    }
+    const modelBytes = config.model === undefined ? DEMO_MODELS.default.sizeBytes : undefined;
+    const threads = config.threads ?? (modelBytes === undefined ? undefined : defaultThreads(modelBytes, binary));
+    const shown = threads === undefined ? `${defaultThreads(Number.MAX_SAFE_INTEGER, binary)} for models over 64 MiB, 1 below` : String(threads);
+    if (config.threads !== undefined && threadsCollapse(config.threads, binary)) {
+      line('warn', 'threads', `${shown}: the prebuilt binary restarts its threads for every token, so more than 1 runs many times slower; use 1 or run \`inferd engine build\``);
+    } else {
+      line('ok', 'threads', shown);
+    }
     await llama.dispose();
   } catch (err) {
     line('FAIL', 'llama.cpp', (err as Error).message);

@@ -51,6 +51,10 @@ const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
   'demo-model': {
     lines: ['inferd demo-model --out demo.gguf', 'inferd demo-model --out tiny.gguf --variant tiny'],
   },
+  'engine build': {
+    notes: 'The build is cached where node-llama-cpp keeps local builds; `inferd serve` picks it up at\nits next start (config `engine_binary: prebuilt` opts out). `inferd doctor` shows which binary is in use.',
+    lines: ['inferd engine build            # compile once, several minutes', 'inferd engine build --dry-run  # what would be built, and whether a build exists', 'inferd engine build --force    # rebuild'],
+  },
   run: {
     notes:
       'In a chat, Ctrl-C stops the reply being written and keeps the conversation; Ctrl-C at an\n' +

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerDemoModel } from './demo-model.js';
 import { registerDoctor } from './doctor.js';
 import { addExamples } from './help.js';
+import { registerEngine } from './engine.js';
 import { registerImport } from './import.js';
 import { registerModels } from './models.js';
 import { registerPull } from './pull.js';
@@ -36,6 +37,7 @@ registerImport(program);
 registerModels(program);
 registerDemoModel(program);
 registerRun(program);
+registerEngine(program);
 
 // After every registration, so each command gets its examples.
 addExamples(program);

@@ -9,7 +9,7 @@ const SERVE_FLAGS: Array<[flag: string, key: ConfigKey, help: string]> = [
   ['--host <address>', 'host', 'HTTP bind address (default 127.0.0.1)'],
   ['--port <port>', 'port', 'HTTP port (default 47321)'],
   ['--model <path>', 'model', 'GGUF file to serve (default: the built-in demo model)'],
-  ['--threads <n>', 'threads', 'CPU threads (default: 1 for the demo model, else the CPU count)'],
+  ['--threads <n>', 'threads', 'CPU threads (default: 1 on the prebuilt binary; see inferd doctor)'],
   ['--n-ctx <tokens>', 'n_ctx', 'context size per slot (default 8192)'],
   ['--parallel <n>', 'parallel', 'requests generated at once (default 1)'],
   ['--queue-depth <n>', 'queue_depth', 'requests waiting for a slot before queue_full (default 10)'],

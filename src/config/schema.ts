@@ -71,8 +71,16 @@ export const ConfigSchema = Type.Object(
       description: 'Bytes kept in the quarantine folder; the oldest go first, the newest always stays (0: no cap)',
     }),
     threads: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads for generation. Default: 1 for the demo model, else the CPU count' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 256,
+        description: 'CPU threads for generation. Default: 1 with the prebuilt llama.cpp binary or a model under 64 MiB; with a native build the CPU count (minus one above 4)',
+      }),
     ),
+    engine_binary: Type.Enum(['auto', 'prebuilt'], {
+      default: 'auto',
+      description: 'llama.cpp binary: `auto` uses the native build of `inferd engine build` when there is one, else the prebuilt',
+    }),
     n_ctx: Type.Integer({ default: 8192, minimum: 16, maximum: 1048576, description: 'Context size (tokens) per slot' }),
     parallel: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'Requests generated at the same time (slots)' }),
     queue_depth: Type.Integer({ default: 10, minimum: 0, maximum: 100000, description: 'Requests waiting for a slot before queue_full' }),

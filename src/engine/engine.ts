@@ -71,6 +71,8 @@ export type EngineStopReason = 'end' | 'stop' | 'length' | 'cancelled';
 export interface GenerateResult {
   text: string;
   promptTokens: number;
+  /** Leading prompt tokens whose KV cache the slot kept from its previous request. */
+  promptTokensCached: number;
   completionTokens: number;
   stopReason: EngineStopReason;
   /** Calls the model made (only with `tools`); generation ends after them, with stopReason `end`. */

@@ -30,6 +30,7 @@ import type {
   OutputConstraint,
   Prompt,
 } from './engine.js';
+import { tokenizeInPieces, tokenizeLlamaText } from './chunked-tokenize.js';
 import { checkGgufFile } from './gguf-check.js';
 import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
 import { acceleratorOf } from './llama-runtime.js';
@@ -124,7 +125,7 @@ export class LlamaEngine implements Engine {
   }
 
   countPromptTokens(prompt: Prompt): number {
-    return this.#render(prompt).tokens.length + (this.#bos === null ? 0 : 1);
+    return this.#renderNow(prompt).tokens.length + (this.#bos === null ? 0 : 1);
   }
 
   async generate(unseeded: GenerateRequest): Promise<GenerateResult> {
@@ -133,19 +134,24 @@ export class LlamaEngine implements Engine {
     // would sample the very same reply. Without a seed of the client's, draw a fresh one.
     const request = { ...unseeded, seed: unseeded.seed ?? randomInt(0, 2 ** 32) };
     const functions = this.#functions(request);
-    const { tokens, triggers } = this.#render(request.prompt, functions);
+    const { tokens, triggers } = await this.#render(request.prompt, functions);
     const promptTokens = tokens.length + (this.#bos === null ? 0 : 1);
+    // What LlamaCompletion will put in the context: the slot whose cache holds most of it wins,
+    // and that much is not evaluated again (its last token always is, to get the next one).
+    const inContext = this.#bos === null ? tokens : [this.#bos, ...tokens];
+    const reusable = (sequence: LlamaContextSequence) => commonPrefix(sequence.contextTokens, inContext, inContext.length - 1);
     if (promptTokens >= this.info.nCtx) {
       throw new InferdError(
         'invalid_request',
         `invalid request: the prompt is ${promptTokens} tokens but the context holds ${this.info.nCtx}`,
       );
     }
-    if (request.maxTokens === 0) return { text: '', promptTokens, completionTokens: 0, stopReason: 'length' };
+    if (request.maxTokens === 0) return { text: '', promptTokens, promptTokensCached: 0, completionTokens: 0, stopReason: 'length' };
     const grammar = request.constraint ? await this.#grammar(request.constraint) : undefined;
-    if (request.signal?.aborted) return { text: '', promptTokens, completionTokens: 0, stopReason: 'cancelled' };
+    if (request.signal?.aborted) return { text: '', promptTokens, promptTokensCached: 0, completionTokens: 0, stopReason: 'cancelled' };
 
-    const sequence = await this.#sequences.take(request.signal);
+    const sequence = await this.#sequences.take(request.signal, reusable);
+    const promptTokensCached = reusable(sequence);
     if (functions && request.prompt.kind === 'chat') {
       try {
         const history = chatHistoryOf(request.prompt.messages);
@@ -192,10 +198,10 @@ export class LlamaEngine implements Engine {
       }
       stops.finish();
       const stopReason = stops.matched ? 'stop' : stopReasonOf(result.metadata.stopReason, request);
-      return { text: emitted, promptTokens, completionTokens, stopReason };
+      return { text: emitted, promptTokens, promptTokensCached, completionTokens, stopReason };
     } catch (err) {
-      if (request.signal?.aborted) return { text: emitted, promptTokens, completionTokens, stopReason: 'cancelled' };
-      if (stops.matched) return { text: emitted, promptTokens, completionTokens, stopReason: 'stop' };
+      if (request.signal?.aborted) return { text: emitted, promptTokens, promptTokensCached, completionTokens, stopReason: 'cancelled' };
+      if (stops.matched) return { text: emitted, promptTokens, promptTokensCached, completionTokens, stopReason: 'stop' };
       throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
     } finally {
       completion.dispose({ disposeSequence: false });
@@ -252,15 +258,31 @@ export class LlamaEngine implements Engine {
     if (this.#closed) throw new InferdError('backend_unavailable', 'the model is not loaded');
   }
 
-  /** The prompt's tokens (without the BOS LlamaCompletion adds itself) and the template's stop triggers. */
-  #render(prompt: Prompt, functions?: ChatModelFunctions): { tokens: Token[]; triggers: LlamaText[] } {
+  /**
+   * The prompt's tokens (without the BOS LlamaCompletion adds itself) and the template's stop
+   * triggers. Long text is tokenized in pieces so the event loop keeps turning.
+   */
+  async #render(prompt: Prompt, functions?: ChatModelFunctions): Promise<{ tokens: Token[]; triggers: LlamaText[] }> {
+    this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
+    if (prompt.kind === 'text') return { tokens: await tokenizeInPieces(this.#model.tokenizer, prompt.text, 'trimLeadingSpace'), triggers: [] };
+    const state = this.#contextState(prompt, functions);
+    const tokens = await tokenizeLlamaText(state.contextText, this.#model.tokenizer, 'trimLeadingSpace');
+    return { tokens: this.#stripBos(tokens), triggers: state.stopGenerationTriggers };
+  }
+
+  /** #render in one synchronous call (for short prompts and counting). */
+  #renderNow(prompt: Prompt): { tokens: Token[]; triggers: LlamaText[] } {
     this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
     if (prompt.kind === 'text') return { tokens: this.#model.tokenize(prompt.text, false, 'trimLeadingSpace'), triggers: [] };
-    const state = this.#wrapper.generateContextState({
+    const state = this.#contextState(prompt);
+    return { tokens: this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
+  }
+
+  #contextState(prompt: Prompt & { kind: 'chat' }, functions?: ChatModelFunctions) {
+    return this.#wrapper.generateContextState({
       chatHistory: chatHistoryOf(prompt.messages),
       ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
     });
-    return { tokens: this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
   }
 
   /** The request's tools as node-llama-cpp functions, after checking they can be honoured. */
@@ -302,6 +324,14 @@ function stopReasonOf(reason: string, request: GenerateRequest): EngineStopReaso
   if (reason === 'maxTokens') return 'length';
   if (request.signal?.aborted) return 'cancelled';
   return 'end';
+}
+
+/** How many leading tokens `a` and `b` share, at most `limit`. */
+function commonPrefix(a: readonly Token[], b: readonly Token[], limit: number): number {
+  const n = Math.min(a.length, b.length, Math.max(0, limit));
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /** The token LlamaCompletion puts in front of every input (mirrors its own rule). */

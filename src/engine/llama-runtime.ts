@@ -11,18 +11,46 @@ export interface RuntimeOptions {
   maxThreads: number;
   /** `auto` lets node-llama-cpp use a prebuilt GPU binary when one fits this machine. */
   gpu: 'auto' | false;
+  /** `auto` prefers the native build of `inferd engine build` when there is one. */
+  binary?: 'auto' | 'prebuilt' | undefined;
   log?: RuntimeLog | undefined;
 }
 
-/** Below this size a model runs fastest on one thread. */
+/**
+ * The cmake options of `inferd engine build`. node-llama-cpp names its local build folder after
+ * them, so passing the same options to every getLlama call is what makes the daemon find the
+ * native build (and fall back to the prebuilt binary when there is none).
+ * OpenMP keeps the worker threads alive between decodes; without it (the prebuilt binary) every
+ * token starts new threads, and 2 threads run 20-40x slower than 1 (docs/performance.md).
+ */
+export const NATIVE_CMAKE_OPTIONS: Readonly<Record<string, string>> = { GGML_NATIVE: 'ON', GGML_OPENMP: 'ON' };
+
+/** Below this size a model runs fastest on one thread, whatever the binary. */
 export const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
 
-/** The CPU threads to use when config leaves `threads` unset. */
-export function defaultThreads(modelBytes: number): number {
-  // On a tiny model (the demo model is a few MB) thread synchronisation costs more than the
-  // arithmetic it spreads: on 2 cores, 1 thread gives ~20x the tokens/s of 4 (engine notes §5).
-  if (modelBytes < SMALL_MODEL_BYTES) return 1;
-  return Math.max(1, os.availableParallelism());
+/** `prebuilt` (node-llama-cpp's shipped binary) or `native` (`inferd engine build`). */
+export type BinaryKind = 'prebuilt' | 'native';
+
+export function binaryKindOf(llama: Llama): BinaryKind {
+  return llama.buildType === 'localBuild' ? 'native' : 'prebuilt';
+}
+
+/**
+ * The CPU threads to use when config leaves `threads` unset.
+ * - prebuilt binary: 1. It has no OpenMP and keeps no thread pool between decodes, so any
+ *   second thread costs more per token than it saves (the collapse, measured on every model).
+ * - tiny models: 1, for the same synchronisation cost against very little arithmetic.
+ * - native build (OpenMP): every core up to 4; above that leave one core for the event loop and
+ *   the HTTP work, since decode is bound by memory bandwidth before it is bound by cores.
+ */
+export function defaultThreads(modelBytes: number, binary: BinaryKind, cores = os.availableParallelism()): number {
+  if (binary === 'prebuilt' || modelBytes < SMALL_MODEL_BYTES) return 1;
+  return Math.max(1, cores <= 4 ? cores : cores - 1);
+}
+
+/** True when `threads` would run into the prebuilt binary's per-token thread start-up. */
+export function threadsCollapse(threads: number, binary: BinaryKind): boolean {
+  return binary === 'prebuilt' && threads > 1;
 }
 
 export async function loadRuntime(options: RuntimeOptions): Promise<Llama> {
@@ -31,6 +59,7 @@ export async function loadRuntime(options: RuntimeOptions): Promise<Llama> {
     // 20+ minutes. A missing binary must be a fast, clear error instead.
     build: 'never',
     gpu: options.gpu,
+    ...(options.binary === 'prebuilt' ? {} : { cmakeOptions: { ...NATIVE_CMAKE_OPTIONS } }),
     maxThreads: options.maxThreads,
     logLevel: LlamaLogLevel.warn,
     logger: (level, message) => {

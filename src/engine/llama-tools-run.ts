@@ -52,10 +52,10 @@ export async function generateWithTools(run: ToolsRun): Promise<GenerateResult> 
       arguments: JSON.stringify(call.params ?? {}),
     }));
     const stopReason = stops.matched ? 'stop' : stopReasonOf(result.metadata.stopReason);
-    return { text, promptTokens, completionTokens: completionTokens(), stopReason, toolCalls: stops.matched ? [] : toolCalls };
+    return { text, promptTokens, promptTokensCached: 0, completionTokens: completionTokens(), stopReason, toolCalls: stops.matched ? [] : toolCalls };
   } catch (err) {
-    if (request.signal?.aborted) return { text, promptTokens, completionTokens: completionTokens(), stopReason: 'cancelled' };
-    if (stops.matched) return { text, promptTokens, completionTokens: completionTokens(), stopReason: 'stop' };
+    if (request.signal?.aborted) return { text, promptTokens, promptTokensCached: 0, completionTokens: completionTokens(), stopReason: 'cancelled' };
+    if (stops.matched) return { text, promptTokens, promptTokensCached: 0, completionTokens: completionTokens(), stopReason: 'stop' };
     // node-llama-cpp checks the arguments against the schema after generating them. Its grammar
     // lets an `integer` take an exponent (47321e-6), so this can fail; say so plainly.
     if (err instanceof LlamaJsonSchemaValidationError || (err as Error).constructor.name === 'LlamaFunctionCallValidationError') {

@@ -11,10 +11,21 @@ export class SequencePool<T> {
     this.#free = [...items];
   }
 
-  take(signal?: AbortSignal): Promise<T> {
+  /**
+   * A free item, preferring the one `score` rates highest (the engine rates a sequence by how
+   * much of the prompt its KV cache already holds). Waiters are served first come, first served.
+   */
+  take(signal?: AbortSignal, score?: (item: T) => number): Promise<T> {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
-    const item = this.#free.pop();
-    if (item !== undefined) return Promise.resolve(item);
+    let best = this.#free.length - 1;
+    if (score) {
+      let bestScore = -Infinity;
+      this.#free.forEach((candidate, i) => {
+        const value = score(candidate);
+        if (value > bestScore) [best, bestScore] = [i, value];
+      });
+    }
+    if (best >= 0) return Promise.resolve(this.#free.splice(best, 1)[0] as T);
     return new Promise<T>((resolve, reject) => {
       const waiter = {
         resolve: (got: T) => {

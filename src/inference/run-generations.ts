@@ -5,6 +5,7 @@
 import type { GenerateRequest, ToolCall } from '../engine/engine.js';
 import { InferdError, toInferdError } from '../errors.js';
 import type { RequestObserver } from '../metrics/metrics.js';
+import type { OpenAIUsage } from '../openai/common-schemas.js';
 import type { Lease } from './gate.js';
 import type { OutputCheck } from './output-format.js';
 
@@ -21,12 +22,8 @@ export interface RunPlan {
 /** Why a generation ended: the OpenAI names, which each family maps to its own. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
-/** Token counts, OpenAI-named (the /v1 usage object is exactly this). */
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
+/** Token counts, OpenAI-named: the /v1 usage object is exactly this. */
+export type Usage = OpenAIUsage;
 
 export interface GenerationOutcome {
   text: string;
@@ -50,7 +47,7 @@ export interface RunHooks {
 
 export async function runGenerations(lease: Lease, plan: RunPlan, hooks: RunHooks, observer: RequestObserver): Promise<RunResult> {
   const outcomes: GenerationOutcome[] = [];
-  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } };
   let first = true;
   try {
     for (const [index, spec] of plan.generations.entries()) {
@@ -69,6 +66,7 @@ export async function runGenerations(lease: Lease, plan: RunPlan, hooks: RunHook
       });
       usage.prompt_tokens += result.promptTokens;
       usage.completion_tokens += result.completionTokens;
+      usage.prompt_tokens_details = { cached_tokens: (usage.prompt_tokens_details?.cached_tokens ?? 0) + result.promptTokensCached };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
       if (result.stopReason === 'cancelled') throw cancellation(lease.signal);
       const toolCalls = result.toolCalls ?? [];

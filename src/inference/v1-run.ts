@@ -45,7 +45,7 @@ export async function runV1(
         if (request.stream) emit(tokenFrame(request.id, text));
       },
     });
-    const usage = { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens };
+    const usage = { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens, prompt_tokens_cached: result.promptTokensCached };
     const stopReason = v1StopReason(result.stopReason);
     observer?.finish(stopReason, usage.prompt_tokens, usage.completion_tokens);
     return { frame: doneFrame(request.id, content, usage, stopReason) };

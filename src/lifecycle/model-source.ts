@@ -2,6 +2,7 @@
 // start, reused afterwards), a local file, or a pinned model from the store (downloaded when
 // missing). Also owns the llama.cpp runtime, which outlives any single model across reloads.
 import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Llama } from 'node-llama-cpp';
@@ -11,7 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { checkModelFile } from './check-model-file.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
-import { defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
+import { binaryKindOf, defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
 import { acquireModel, downloadPolicy, readCaFile } from '../download/index.js';
 import { importFile, ModelStore, reconcileStore, sha256File, storeOptions } from '../store/index.js';
 import type { LoadPhase } from '../status/events.js';
@@ -53,16 +54,18 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
     },
 
     async load(model, onPhase, signal) {
-      const threads = config.threads ?? defaultThreads(model.sizeBytes);
-      // The runtime's thread cap is fixed when it loads; a reload to a bigger model gets more
-      // threads through its context, up to this cap.
+      // The runtime's thread cap is fixed when it loads; a model's context gets its own count
+      // below it, which depends on the binary found (prebuilt or native).
       runtime ??= loadRuntime({
-        maxThreads: Math.max(threads, config.threads ?? defaultThreads(Number.MAX_SAFE_INTEGER)),
+        maxThreads: Math.max(config.threads ?? 1, os.availableParallelism()),
         gpu: 'auto',
+        binary: config.engine_binary,
         log: (level, message) => log[level]({ component: 'llama.cpp' }, message),
       });
+      const llama = await runtime;
+      const threads = config.threads ?? defaultThreads(model.sizeBytes, binaryKindOf(llama));
       return LlamaEngine.load({
-        llama: await runtime,
+        llama,
         modelPath: model.path,
         nCtx: config.n_ctx,
         parallel: config.parallel,

@@ -25,6 +25,7 @@ export const OpenAIUsageSchema = Type.Object({
   prompt_tokens: Type.Integer({ minimum: 0 }),
   completion_tokens: Type.Integer({ minimum: 0 }),
   total_tokens: Type.Integer({ minimum: 0 }),
+  prompt_tokens_details: Type.Optional(Type.Object({ cached_tokens: Type.Integer({ minimum: 0 }) })),
 });
 export type OpenAIUsage = Static<typeof OpenAIUsageSchema>;
 

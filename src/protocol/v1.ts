@@ -62,6 +62,8 @@ export type StopReason = Static<typeof StopReasonSchema>;
 export const UsageSchema = Type.Object({
   prompt_tokens: Type.Integer({ minimum: 0 }),
   completion_tokens: Type.Integer({ minimum: 0 }),
+  /** Prompt tokens whose KV cache was reused from the slot's previous request (not evaluated again). */
+  prompt_tokens_cached: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Usage = Static<typeof UsageSchema>;
 

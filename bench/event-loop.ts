@@ -1,0 +1,118 @@
+// Does a huge prompt stall the daemon? A daemon runs in this process (tiny demo model, a
+// context big enough for a 1 MB prompt) while /healthz is polled every 5 ms. Phase "idle":
+// nothing else happens. Phase "1 MB prompt": the same polling while POST /infer carries a 1 MB
+// user message (max_tokens 0, so the request is tokenizing and validation only; evaluating
+// 300k prompt tokens would take minutes here). Both phases alternate; the worst /healthz latency
+// and monitorEventLoopDelay's max and p99 are printed for each, with the time one single
+// tokenize call of the same text takes (what the loop would be blocked for without pieces).
+//
+//   npm run build && node dist/bench/event-loop.js         (BENCH_ROUNDS=3, BENCH_PROMPT_MB=1)
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { pino } from 'pino';
+import { request } from 'undici';
+import { loadConfig } from '../src/config/load.js';
+import { Daemon } from '../src/daemon.js';
+import { writeDemoModel } from '../src/demo-model/index.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PROMPT_BYTES = Number(process.env.BENCH_PROMPT_MB ?? 1) * 1024 * 1024;
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+const dir = await mkdtemp(join(tmpdir(), 'inferd-bench-'));
+const { path: modelPath } = await writeDemoModel(join(dir, 'tiny.gguf'), 'tiny');
+const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+let prompt = '';
+while (Buffer.byteLength(prompt) < PROMPT_BYTES) prompt += readme;
+prompt = prompt.slice(0, PROMPT_BYTES);
+
+const { config } = loadConfig({ env: {}, home: dir });
+const daemon = await Daemon.create(
+  { ...config, port: 0, models_home: join(dir, 'models'), runtime_dir: join(dir, 'run'), model: { path: modelPath }, threads: 1, n_ctx: 1048576, log_level: 'silent', body_limit: 8 * PROMPT_BYTES },
+  { log: pino({ level: 'silent' }) },
+);
+await daemon.listen();
+await daemon.start();
+const url = `http://127.0.0.1:${daemon.port}`;
+
+interface Phase {
+  healthMaxMs: number;
+  loopMaxMs: number;
+  loopP99Ms: number;
+  polls: number;
+}
+
+/** Polls /healthz every 5 ms while `work` runs (or for `idleMs`). */
+async function phase(work: (() => Promise<void>) | null, idleMs = 1500): Promise<Phase> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  let running = true;
+  let healthMax = 0;
+  let polls = 0;
+  const poller = (async () => {
+    while (running) {
+      const start = performance.now();
+      const res = await request(`${url}/healthz`);
+      await res.body.dump();
+      healthMax = Math.max(healthMax, performance.now() - start);
+      polls++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  if (work) await work();
+  else await new Promise((r) => setTimeout(r, idleMs));
+  running = false;
+  await poller;
+  histogram.disable();
+  return { healthMaxMs: healthMax, loopMaxMs: histogram.max / 1e6, loopP99Ms: histogram.percentile(99) / 1e6, polls };
+}
+
+async function bigPrompt(): Promise<void> {
+  const res = await request(`${url}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'big', messages: [{ role: 'user', content: prompt }], max_tokens: 0, stream: false }),
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 200 || !text.includes('"done"')) throw new Error(`big prompt: ${res.statusCode} ${text.slice(0, 300)}`);
+  promptTokens = Number(/"prompt_tokens":(\d+)/.exec(text)?.[1]);
+}
+let promptTokens = 0;
+
+log('warming up');
+await phase(bigPrompt);
+const results: Record<'idle' | 'prompt', Phase[]> = { idle: [], prompt: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  results.idle.push(await phase(null));
+  results.prompt.push(await phase(bigPrompt));
+  log(`round ${round + 1}/${ROUNDS}`);
+}
+await daemon.shutdown();
+
+// What one tokenize call of the same text blocks for, in this process (the old behaviour).
+const llama = await getLlama({ build: 'never', gpu: false, maxThreads: 1, logLevel: LlamaLogLevel.warn });
+const model = await llama.loadModel({ modelPath });
+const oneCall: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const start = performance.now();
+  model.tokenize(prompt);
+  oneCall.push(performance.now() - start);
+}
+await model.dispose();
+await llama.dispose();
+await rm(dir, { recursive: true, force: true });
+
+const worst = (list: Phase[], key: keyof Phase) => Math.max(...list.map((p) => p[key]));
+console.log(`event-loop: ${(PROMPT_BYTES / 1048576).toFixed(1)} MB user message (${promptTokens} prompt tokens), n_ctx 1048576, tiny demo model, ${ROUNDS} interleaved rounds (worst of each)`);
+console.log('phase          /healthz max ms   loop delay max ms   loop delay p99 ms');
+for (const name of ['idle', 'prompt'] as const) {
+  const list = results[name];
+  console.log(
+    `${(name === 'idle' ? 'idle' : '1 MB prompt').padEnd(14)} ${worst(list, 'healthMaxMs').toFixed(1).padStart(15)} ${worst(list, 'loopMaxMs').toFixed(1).padStart(19)} ${worst(list, 'loopP99Ms').toFixed(1).padStart(19)}`,
+  );
+}
+console.log(`one tokenize call of the same text: ${Math.min(...oneCall).toFixed(0)}-${Math.max(...oneCall).toFixed(0)} ms (the stall without pieces)`);
+console.log(`ratio prompt/idle, /healthz max: ${(worst(results.prompt, 'healthMaxMs') / worst(results.idle, 'healthMaxMs')).toFixed(2)}`);

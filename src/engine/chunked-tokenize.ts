@@ -1,0 +1,80 @@
+// Tokenizing is synchronous native work (about 0.3 ms per KB here): a 1 MB prompt in one call
+// would hold the event loop for a third of a second. Long text is therefore tokenized in pieces
+// of a few KB with a turn of the event loop between them. Pieces are cut where the tokenizers we
+// know never merge across (after a newline, else before a space), so the tokens equal those of a
+// single call; test/engine/chunked-tokenize.test.ts checks that on the demo model.
+import type { LlamaText, Token, Tokenizer } from 'node-llama-cpp';
+
+/** Text up to this many characters is tokenized in one call (a few ms at most). */
+export const SYNC_CHARS = 16 * 1024;
+/** Target size of one piece. */
+export const PIECE_CHARS = 8 * 1024;
+
+type TokenizeOptions = 'trimLeadingSpace' | undefined;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Where to end the piece that should end near `target`: never inside a word or a surrogate pair. */
+export function pieceEnd(text: string, start: number, target: number): number {
+  if (target >= text.length) return text.length;
+  const floor = start + Math.floor((target - start) / 2);
+  for (let i = target; i > floor; i--) {
+    if (text[i - 1] === '\n' && !/\s/.test(text[i] ?? '')) return i;
+  }
+  for (let i = target; i > floor; i--) {
+    if (text[i] === ' ' && !/\s/.test(text[i - 1] ?? ' ') && !/\s/.test(text[i + 1] ?? ' ')) return i;
+  }
+  const code = text.charCodeAt(target - 1);
+  return code >= 0xd800 && code <= 0xdbff ? target - 1 : target;
+}
+
+/** `tokenizer(text, false, options)`, yielding to the event loop between pieces. */
+export async function tokenizeInPieces(tokenizer: Tokenizer, text: string, options?: TokenizeOptions): Promise<Token[]> {
+  if (text.length <= SYNC_CHARS) return tokenizer(text, false, options);
+  const tokens: Token[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const end = pieceEnd(text, start, start + PIECE_CHARS);
+    // Only the first piece may get the tokenizer's leading space; the others continue the text.
+    for (const token of tokenizer(text.slice(start, end), false, start === 0 ? options : 'trimLeadingSpace')) tokens.push(token);
+    start = end;
+    if (start < text.length) await nextTurn();
+  }
+  return tokens;
+}
+
+/**
+ * `text.tokenize(tokenizer, options)` without long blocking: node-llama-cpp's own LlamaText
+ * logic decides how the parts are split and which options each gets; we only pre-tokenize the
+ * long plain-text parts in pieces and hand those results back when it asks for them.
+ */
+export async function tokenizeLlamaText(text: LlamaText, tokenizer: Tokenizer, options?: TokenizeOptions): Promise<Token[]> {
+  const long: Array<{ text: string; options: TokenizeOptions }> = [];
+  const probe = like(tokenizer, (part, special, partOptions) => {
+    if (special === false && part.length > SYNC_CHARS) {
+      long.push({ text: part, options: partOptions });
+      return [];
+    }
+    return undefined;
+  });
+  if (!text.values.some((value) => typeof value === 'string' && value.length > SYNC_CHARS)) return text.tokenize(tokenizer, options);
+  text.tokenize(probe, options);
+  const done = new Map<string, Token[]>();
+  for (const part of long) done.set(`${part.options ?? ''}\u0000${part.text}`, await tokenizeInPieces(tokenizer, part.text, part.options));
+  const replay = like(tokenizer, (part, special, partOptions) => (special === false ? done.get(`${partOptions ?? ''}\u0000${part}`) : undefined));
+  return text.tokenize(replay, options);
+}
+
+/** A Tokenizer that answers from `answer` when it has an answer and asks `tokenizer` otherwise. */
+function like(
+  tokenizer: Tokenizer,
+  answer: (text: string, special: boolean | 'builtin' | undefined, options: TokenizeOptions) => Token[] | undefined,
+): Tokenizer {
+  const tokenize = (text: string, special?: boolean | 'builtin', options?: TokenizeOptions): Token[] =>
+    answer(text, special, options) ?? (tokenizer as (text: string, special?: boolean | 'builtin', options?: TokenizeOptions) => Token[])(text, special, options);
+  return Object.assign(tokenize, {
+    detokenize: tokenizer.detokenize,
+    isSpecialToken: tokenizer.isSpecialToken,
+    isEogToken: tokenizer.isEogToken,
+  }) as Tokenizer;
+}
