@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createLoadFeed, LOAD_INTERVAL_MS } from '../../src/load/load-source.js';
 import { streamFormat } from '../../src/http/negotiate.js';
-import { NDJSON_HEADERS } from '../../src/http/response-stream.js';
+import { NDJSON_HEADERS, writeStreamHead } from '../../src/http/response-stream.js';
 import { ndjsonLine } from '../../src/protocol/ndjson.js';
 import { SSE_HEADERS, sseMessage, sseRetry } from '../../src/protocol/sse.js';
 import { StreamPump } from '../../src/protocol/stream-pump.js';
@@ -42,8 +42,7 @@ const adminLoadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const format = streamFormat(request.headers.accept, request.query.format);
       const boot = app.inferd.lifecycle.bus.bootId;
-      reply.hijack();
-      reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
+      writeStreamHead(reply, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
       const pump = new StreamPump(reply.raw, { writeTimeoutMs: app.inferd.config.write_timeout_ms });
       const untrack = app.streams.track(pump);
       if (format === 'sse') void pump.write(sseRetry(SSE_RETRY_MS)).catch(() => {});

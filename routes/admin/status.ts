@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { streamFormat } from '../../src/http/negotiate.js';
-import { NDJSON_HEADERS } from '../../src/http/response-stream.js';
+import { NDJSON_HEADERS, writeStreamHead } from '../../src/http/response-stream.js';
 import { SSE_HEADERS } from '../../src/protocol/sse.js';
 import { pumpStatus, statusOutcome } from '../../src/protocol/status-pump.js';
 import { StreamPump } from '../../src/protocol/stream-pump.js';
@@ -52,8 +52,7 @@ const adminStatusRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const format = streamFormat(request.headers.accept, request.query.format);
       const lastEventId = eventNumber(request.headers['last-event-id'] ?? request.query.last_event_id, lifecycle.bus.bootId);
       const subscription = lifecycle.bus.subscribe(lastEventId === undefined ? {} : { lastEventId });
-      reply.hijack();
-      reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
+      writeStreamHead(reply, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
       const pump = new StreamPump(reply.raw, { writeTimeoutMs: config.write_timeout_ms });
       // Server closing: write what is queued (`draining` among it), then end with the terminator.
       const stop = new AbortController();

@@ -75,6 +75,7 @@ function checkSecurity(config: InferdConfig, line: Line): void {
   line('ok', 'hosts', `loopback${config.allowed_hosts.length ? `, ${config.allowed_hosts.join(', ')}` : ''}`);
   line('ok', 'origins', new OriginPolicy(config.cors_origins).describe());
   line('ok', 'trust_proxy', config.trust_proxy === false ? 'off (X-Forwarded-* ignored)' : JSON.stringify(config.trust_proxy));
+  line('ok', 'base path', config.base_path ? `${config.base_path} (a trusted X-Forwarded-Prefix wins)` : `none${config.trust_proxy === false ? '' : ' (a trusted X-Forwarded-Prefix may set one)'}`);
   line('ok', 'rate limit', config.rate_limit_per_minute > 0 ? `${config.rate_limit_per_minute}/min per key or client IP` : 'off');
 }
 

@@ -4,7 +4,7 @@
 // their scope in their config; they never look at keys. The Unix sockets never come here.
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { InferdConfig } from '../config/schema.js';
 import { InferdError } from '../errors.js';
 import { publicUrl, resolveBasePath } from './base-path.js';
@@ -56,6 +56,23 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header !== '' ? header.trim() : undefined;
 }
 
+/**
+ * A synchronous check as a callback-style hook. The checks never wait for anything, and an
+ * `async` hook costs a promise per request (more with the request log's AsyncLocalStorage):
+ * measurable on a route as cheap as /healthz (bench/guard-overhead).
+ */
+function syncHook(check: (request: FastifyRequest) => void): onRequestHookHandler {
+  return (request, _reply, done) => {
+    try {
+      check(request);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  };
+}
+
 /** Same-origin requests (a page the daemon served to this host) are never cross-site. */
 function sameOrigin(request: FastifyRequest, origin: string): boolean {
   return origin.toLowerCase() === `${request.protocol}://${request.host}`.toLowerCase();
@@ -77,17 +94,18 @@ export async function installGuard(app: FastifyInstance, config: InferdConfig): 
   app.decorateRequest('basePath', '');
   const isTrusted = trustedPeer(trustFunction(config.trust_proxy));
 
-  // 1. Host.
-  app.addHook('onRequest', async (request) => {
-    request.basePath = resolveBasePath(request, config.base_path, isTrusted(request));
+  // 1. Host. The probe routes leave at once: they generate no URL (so need no base path), and
+  // a balancer polls them hard.
+  app.addHook('onRequest', syncHook((request) => {
     if (HOST_EXEMPT.has(request.routeOptions.url ?? '')) return;
+    request.basePath = resolveBasePath(request, config.base_path, isTrusted(request));
     if (!guard.hosts.allows(request.headers.host === undefined ? undefined : request.host)) {
       throw new InferdError('host_not_allowed', `host not allowed: ${JSON.stringify(request.host.slice(0, 100))}; add it to allowed_hosts`);
     }
-  });
+  }));
 
   // 2. Origin: a request that can change something must not come from another site's page.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', syncHook((request) => {
     if (SAFE_METHODS.has(request.method)) return;
     const origin = request.headers.origin;
     if (typeof origin === 'string') {
@@ -97,7 +115,7 @@ export async function installGuard(app: FastifyInstance, config: InferdConfig): 
     } else if (request.headers['sec-fetch-site'] === 'cross-site') {
       throw new InferdError('origin_not_allowed', 'cross-site request refused');
     }
-  });
+  }));
 
   // 3. CORS: exact origins only, never `*`, no credentials mode (keys travel in headers).
   await app.register(cors, {
@@ -111,7 +129,7 @@ export async function installGuard(app: FastifyInstance, config: InferdConfig): 
   });
 
   // 4. Authentication by route scope.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', syncHook((request) => {
     if (request.method === 'OPTIONS' || !guard.keys.enabled) return;
     const scope = routeScope(request);
     if (scope === 'public') return;
@@ -129,10 +147,15 @@ export async function installGuard(app: FastifyInstance, config: InferdConfig): 
     if (!match) throw new InferdError('unauthorized', 'invalid API key');
     if (!scopeAllows(match.scope, scope)) throw new InferdError('forbidden', `this key has the ${match.scope} scope; ${request.method} ${request.routeOptions.url} needs ${scope}`);
     request.apiKey = match;
-  });
+  }));
 
   // 5. Rate limit, per key (or per client IP without one). Public routes are not limited.
   if (config.rate_limit_per_minute > 0) {
+    // Public routes get no rate-limit hook at all, rather than one that computes the client key
+    // (request.ip through the trusted proxies) only to let the request pass.
+    app.addHook('onRoute', (route) => {
+      if (route.config?.scope === 'public') route.config = { ...route.config, rateLimit: false };
+    });
     await app.register(rateLimit, {
       max: config.rate_limit_per_minute,
       timeWindow: 60_000,
@@ -146,10 +169,12 @@ export async function installGuard(app: FastifyInstance, config: InferdConfig): 
   }
 
   // Root-relative Location headers point under the public prefix.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const location = reply.getHeader('location');
-    if (request.basePath !== '' && typeof location === 'string') reply.header('location', publicUrl(request, location));
-    return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.basePath !== '') {
+      const location = reply.getHeader('location');
+      if (typeof location === 'string') reply.header('location', publicUrl(request, location));
+    }
+    done(null, payload);
   });
   return guard;
 }

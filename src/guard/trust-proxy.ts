@@ -16,6 +16,9 @@ const ALIASES: Record<string, string[]> = {
   private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
 };
 
+/** Addresses whose trust answer is remembered at most (then the memory starts over). */
+const TRUST_CACHE_ENTRIES = 1024;
+
 /** `::ffff:10.0.0.1` → `10.0.0.1`. */
 function plainAddress(address: string): string {
   const lower = address.toLowerCase();
@@ -37,10 +40,21 @@ export function compileTrustList(entries: readonly string[]): (address: string) 
       list.addSubnet(address, prefix, type);
     }
   }
+  // BlockList.check builds a SocketAddress on every call, and Fastify asks again for each of
+  // request.ip, .host and .protocol: that was most of the guard's cost on a cheap route
+  // (bench/guard-overhead). The same few proxy and client addresses come back all the time, so
+  // answers are remembered; the cache is bounded because forwarded hops are client-chosen.
+  const known = new Map<string, boolean>();
   return (address) => {
-    const plain = plainAddress(address);
-    const family = isIP(plain);
-    return family !== 0 && list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+    let trusted = known.get(address);
+    if (trusted === undefined) {
+      const plain = plainAddress(address);
+      const family = isIP(plain);
+      trusted = family !== 0 && list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+      if (known.size >= TRUST_CACHE_ENTRIES) known.clear();
+      known.set(address, trusted);
+    }
+    return trusted;
   };
 }
 

@@ -14,6 +14,19 @@ export const NDJSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-accel-buffering': 'no',
 });
 
+/**
+ * Starts a hijacked streaming response. Hijacking skips Fastify's own header writing, so the
+ * headers that hooks already set on the reply (the CORS answer and `Vary: Origin` from the
+ * edge guard) are carried over here; without them a browser on an allowed origin could not
+ * read /admin/status or a streamed /infer.
+ */
+export function writeStreamHead(reply: FastifyReply, headers: Readonly<Record<string, string>>): void {
+  reply.hijack();
+  const merged: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) merged[name] = value;
+  reply.raw.writeHead(200, { ...merged, ...headers });
+}
+
 export interface ResponseStream {
   readonly started: boolean;
   /** Aborts when the client is gone (closed, or stopped reading past the write timeout). */
@@ -31,8 +44,7 @@ export function startStream(app: FastifyInstance, reply: FastifyReply, format: S
   let untrack = ignore;
   const encode = format === 'sse' ? (json: string) => sseMessage(json) : (json: string) => ndjsonLine(json);
   const begin = (): StreamPump => {
-    reply.hijack();
-    reply.raw.writeHead(200, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
+    writeStreamHead(reply, format === 'sse' ? SSE_HEADERS : NDJSON_HEADERS);
     const started = new StreamPump(reply.raw, { writeTimeoutMs });
     pump = started;
     untrack = app.streams.track(started);

@@ -67,6 +67,7 @@ t.test('status and doctor against a running daemon', async (t) => {
   t.match(doctor.stdout, /\[ ok \] llama\.cpp: binding loaded/);
   t.match(doctor.stdout, /\[ ok \] backend: model inferd-demo-tiny/);
   t.match(doctor.stdout, new RegExp(`\\[ ok \\] daemon: ${daemon.url}: ready`));
+  t.match(doctor.stdout, /^\[ ok \] base path: none$/m);
   t.match(doctor.stdout, /^\[ ok \] downloads: https only; private, loopback and metadata hosts refused; max_model_bytes 256 GiB$/m);
   t.match(doctor.stdout, /^\[ ok \] quarantine: \d+ files?, .* \(caps: quarantine_max_files 8, quarantine_max_bytes 32\.0 GiB\)$/m);
 

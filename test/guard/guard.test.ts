@@ -138,6 +138,20 @@ t.test('edge guard', async (t) => {
     t.match(get.headers['vary'], /Origin/);
     const other = await raw(url, 'GET', '/healthz', { origin: 'http://evil.example' });
     t.equal(other.headers['access-control-allow-origin'], undefined);
+
+    // Streams write their own head: the CORS answer must survive it, or a browser cannot read them.
+    for (const accept of ['text/event-stream', 'application/x-ndjson']) {
+      const ac = new AbortController();
+      const status = await request(`${url}/admin/status`, { headers: { ...admin, accept, origin: ALLOWED_ORIGIN }, signal: ac.signal });
+      t.equal(status.headers['access-control-allow-origin'], ALLOWED_ORIGIN, `/admin/status as ${accept}`);
+      t.match(status.headers['vary'], /Origin/);
+      ac.abort();
+      status.body.on('error', () => {});
+    }
+    const streamed = await raw(url, 'POST', '/infer', { ...admin, origin: ALLOWED_ORIGIN, 'content-type': 'application/json' }, JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }));
+    t.equal(streamed.status, 200);
+    t.match(streamed.text, /"type":"token"/, 'a stream of frames');
+    t.equal(streamed.headers['access-control-allow-origin'], ALLOWED_ORIGIN, 'streamed /infer');
   });
 
   t.test('bodies are JSON only: 415 otherwise, and nothing runs', async (t) => {
