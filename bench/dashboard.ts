@@ -4,7 +4,9 @@
 // open, each as the page opens them: one EventSource on /admin/status and one on /admin/load,
 // all read continuously. Rounds alternate (off, on, on, off, …) so drift on a shared machine hits
 // both sides alike. Prints per-round aggregate tokens/s, medians, the drop in % (median and the
-// spread of the paired drops) and the daemon's RSS per open dashboard (from /proc/<pid>/status).
+// spread of the paired drops), the daemon's CPU time per generated token with and without
+// dashboards (steadier than wall-clock tok/s on a shared machine; /proc/<pid>/stat) and its RSS
+// per open dashboard (/proc/<pid>/status).
 //
 //   npm run build && flock /tmp/inferd-bench.lock node dist/bench/dashboard.js
 //   (BENCH_DASHBOARDS=50, BENCH_ROUNDS=8 pairs, BENCH_BATCHES=8 per round, BENCH_THREADS=1,
@@ -71,6 +73,19 @@ function daemonRss(): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * CPU time the daemon used so far (user + system, all its threads), in ms. Wall-clock tokens/s
+ * swings with whatever else runs on a shared machine; the daemon's own CPU for the same tokens
+ * shows what the dashboards cost it far more steadily.
+ */
+function daemonCpuMs(): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
 // The generations get their own connection pool, apart from the dashboards' streams.
 const inferAgent = new Agent({ connections: PARALLEL * 2 });
 async function generate(seed: number): Promise<number> {
@@ -88,16 +103,17 @@ async function generate(seed: number): Promise<number> {
 }
 
 /** BATCHES batches of PARALLEL concurrent generations; aggregate tokens/s over the wall time. */
-async function round(): Promise<{ tps: number; tokens: number }> {
+async function round(): Promise<{ tps: number; tokens: number; cpuMs: number }> {
   let tokens = 0;
   let seconds = 0;
+  const cpuBefore = daemonCpuMs();
   for (let b = 0; b < BATCHES; b++) {
     const start = performance.now();
     const counts = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => generate(1 + b * PARALLEL + i)));
     seconds += (performance.now() - start) / 1000;
     tokens += counts.reduce((a, c) => a + c, 0);
   }
-  return { tps: tokens / seconds, tokens };
+  return { tps: tokens / seconds, tokens, cpuMs: daemonCpuMs() - cpuBefore };
 }
 
 interface Dashboards {
@@ -165,13 +181,16 @@ await round();
 interface Row {
   off: number;
   on: number;
+  /** Daemon CPU ms per 1000 generated tokens, without and with the dashboards. */
+  cpuOff: number;
+  cpuOn: number;
   tokens: number;
   rssOff: number;
   rssOn: number;
   perSecond: number;
 }
 const rows: Row[] = [];
-async function withDashboards(): Promise<{ tps: number; tokens: number; rssOff: number; rssOn: number; perSecond: number }> {
+async function withDashboards(): Promise<{ tps: number; tokens: number; cpuMs: number; rssOff: number; rssOn: number; perSecond: number }> {
   await sleep(300);
   const rssOff = daemonRss();
   const dashboards = await open();
@@ -187,7 +206,7 @@ async function withDashboards(): Promise<{ tps: number; tokens: number; rssOff: 
   return { ...on, rssOff, rssOn, perSecond };
 }
 /** The same pauses as withDashboards, so both sides start from the same idle time. */
-async function withoutDashboards(): Promise<{ tps: number; tokens: number }> {
+async function withoutDashboards(): Promise<{ tps: number; tokens: number; cpuMs: number }> {
   await sleep(1800);
   const off = await round();
   await sleep(300);
@@ -201,7 +220,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const off = await withoutDashboards();
   const measured = on ?? (await withDashboards());
   if (measured.tokens !== off.tokens) log(`round ${r + 1}: token counts differ (off ${off.tokens}, on ${measured.tokens})`);
-  rows.push({ off: off.tps, on: measured.tps, tokens: off.tokens, rssOff: measured.rssOff, rssOn: measured.rssOn, perSecond: measured.perSecond });
+  rows.push({ off: off.tps, on: measured.tps, cpuOff: (off.cpuMs * 1000) / off.tokens, cpuOn: (measured.cpuMs * 1000) / measured.tokens, tokens: off.tokens, rssOff: measured.rssOff, rssOn: measured.rssOn, perSecond: measured.perSecond });
   log(`round ${r + 1}/${ROUNDS}: off ${off.tps.toFixed(0)} tok/s, on ${measured.tps.toFixed(0)} tok/s`);
 }
 
@@ -211,15 +230,17 @@ await inferAgent.close();
 await rm(dir, { recursive: true, force: true });
 
 const drops = rows.map((r) => (1 - r.on / r.off) * 100);
+const cpuRise = rows.map((r) => (r.cpuOn / r.cpuOff - 1) * 100);
 const perDashboard = rows.map((r) => (r.rssOn - r.rssOff) / openCount);
 console.log(
   `dashboard: default demo model, parallel ${PARALLEL}, ${THREADS} thread(s); a round = ${BATCHES} batch(es) of ${PARALLEL} concurrent ` +
     `streaming /infer requests of up to ${MAX_TOKENS} tokens; ${ROUNDS} rounds each way, alternating; "on" = ${openCount} ${kind}`,
 );
-console.log('round   off tok/s   on tok/s    drop %   msgs/s to clients   RSS +MiB   RSS per dashboard');
+console.log('round   off tok/s   on tok/s    drop %   CPU ms/1k tok off   on   +%   msgs/s to clients   RSS +MiB   RSS per dashboard');
 rows.forEach((r, i) => {
   console.log(
     `${String(i + 1).padStart(5)} ${r.off.toFixed(0).padStart(11)} ${r.on.toFixed(0).padStart(10)} ${drops[i]!.toFixed(2).padStart(9)} ` +
+      `${r.cpuOff.toFixed(0).padStart(19)} ${r.cpuOn.toFixed(0).padStart(4)} ${cpuRise[i]!.toFixed(1).padStart(4)} ` +
       `${(PAGES > 0 ? '-' : r.perSecond.toFixed(0)).padStart(19)} ${((r.rssOn - r.rssOff) / 2 ** 20).toFixed(1).padStart(10)} ` +
       `${(perDashboard[i]! / 1024).toFixed(1).padStart(15)} KiB`,
   );
@@ -230,6 +251,12 @@ console.log(`median tok/s: off ${median(rows.map((r) => r.off)).toFixed(0)}, on 
 console.log(
   `tok/s drop with ${openCount} open: median ${median(drops).toFixed(2)} % (paired rounds; min ${sortedDrops[0]!.toFixed(2)} %, ` +
     `max ${sortedDrops.at(-1)!.toFixed(2)} %); target < 3 %`,
+);
+const sortedRise = [...cpuRise].sort((a, b) => a - b);
+console.log(
+  `daemon CPU per generated token with ${openCount} open: median +${median(cpuRise).toFixed(2)} % ` +
+    `(min ${sortedRise[0]!.toFixed(2)} %, max ${sortedRise.at(-1)!.toFixed(2)} %; ${median(rows.map((r) => r.cpuOff)).toFixed(0)} vs ` +
+    `${median(rows.map((r) => r.cpuOn)).toFixed(0)} ms per 1000 tokens)`,
 );
 console.log(
   `daemon RSS per open dashboard: median ${(median(perDashboard) / 1024).toFixed(1)} KiB ` +
