@@ -22,7 +22,8 @@ function announce(text) {
 
 // ---- connection -------------------------------------------------------------------------
 const CONN_TEXT = { live: 'Live', reconnecting: 'Reconnecting…', restarted: 'Daemon restarted', key: 'API key needed', connecting: 'Connecting…' };
-function setConn(state) {
+function setConn(state, why = '') {
+  if (state === 'key') askForKey(why);
   const el = $('conn');
   // "Daemon restarted" stays up a few seconds even though the new stream is live.
   if (state === 'live' && restartedTimer) return;
@@ -30,8 +31,23 @@ function setConn(state) {
   el.dataset.conn = state;
   el.textContent = CONN_TEXT[state];
   $('key-form').hidden = state !== 'key';
-  if (state === 'key') $('key').focus();
   if (state !== 'live') announce(CONN_TEXT[state]);
+}
+
+/**
+ * Shows the key field. When a key was sent and refused, says why in the daemon's words (its
+ * `message`, never the raw body) and forgets the key, so a reload does not send it again.
+ */
+function askForKey(why) {
+  const error = $('key-error');
+  if (apiKey()) {
+    setApiKey('');
+    error.textContent = `The daemon refused this key${why ? `: ${why}` : '.'}`;
+    error.hidden = false;
+    announce(error.textContent);
+  }
+  $('key-form').hidden = false;
+  $('key').focus();
 }
 
 /** Every stream carries the boot id; a new one means a new daemon process. */
@@ -213,16 +229,21 @@ function makeChart() {
 // ---- reload and keys --------------------------------------------------------------------
 function setupReload() {
   const dialog = $('reload-dialog');
-  $('reload-open').addEventListener('click', () => dialog.showModal());
+  // A dialog keeps its last returnValue when Escape closes it: clear it, or Escape after an
+  // earlier confirmation would reload again.
+  $('reload-open').addEventListener('click', () => {
+    dialog.returnValue = '';
+    dialog.showModal();
+  });
   dialog.addEventListener('close', async () => {
     if (dialog.returnValue !== 'confirm') return;
     announce('Reload requested');
     try {
       const res = await fetch('admin/reload', { method: 'POST', headers: authHeaders({ 'content-type': 'application/json' }), body: '{}' });
-      if (res.status === 401) return setConn('key');
       if (!res.ok) {
         let message = `HTTP ${res.status}`;
         try { message = (await res.json()).message ?? message; } catch { /* keep the status */ }
+        if (res.status === 401) return setConn('key', message);
         announce(`Reload failed: ${message}`);
         addSeparator(`Reload refused: ${message}`);
       }
@@ -239,6 +260,7 @@ function setupKey() {
     setApiKey($('key').value.trim());
     $('key').value = '';
     $('key-form').hidden = true;
+    $('key-error').hidden = true;
     setConn('connecting');
     for (const s of streams) s.restart();
   });
@@ -247,7 +269,7 @@ function setupKey() {
 makeChart();
 setupReload();
 setupKey();
-setupPlayground({ announce, onNeedKey: () => setConn('key') });
+setupPlayground({ announce, onNeedKey: (why) => setConn('key', why) });
 streams.push(follow('admin/status', { onFrame: onStatus, onState: setConn }));
 streams.push(follow('admin/load', { onFrame: onLoad, onState: setConn }));
 if (apiKey()) $('key-form').hidden = true;

@@ -48,7 +48,7 @@ export function setupPlayground({ announce, onNeedKey }) {
         : await streamInfer({ prompt, maxTokens, temperature }, controller.signal, onText);
     } catch (err) {
       outcome = controller.signal.aborted ? { stopped: true } : { error: err instanceof HttpError ? err.message : 'The connection to the daemon failed.' };
-      if (err instanceof HttpError && err.status === 401) onNeedKey();
+      if (err instanceof HttpError && err.status === 401) onNeedKey(err.message);
     }
     run.ended = performance.now();
     controller = null;

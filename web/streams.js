@@ -18,8 +18,22 @@ export function authHeaders(extra = {}) {
   return key ? { ...extra, authorization: `Bearer ${key}` } : extra;
 }
 
-/** Thrown when the daemon answers 401: the page asks for a key. */
+/**
+ * Thrown when the daemon refuses the request for want of a (good) key: the page asks for one.
+ * `message` is the daemon's own sentence (never the raw body), empty when no key was sent.
+ */
 export class NeedKey extends Error {}
+
+/** The `message` of an error body, or '' (the body is never shown as it is). */
+async function errorMessage(res) {
+  try {
+    const body = await res.json();
+    const message = body?.message ?? body?.error?.message;
+    return typeof message === 'string' ? message : '';
+  } catch {
+    return '';
+  }
+}
 
 async function ticketQuery() {
   if (!apiKey()) return '';
@@ -28,7 +42,7 @@ async function ticketQuery() {
     headers: authHeaders({ 'content-type': 'application/json' }),
     body: '{}',
   });
-  if (res.status === 401 || res.status === 403) throw new NeedKey();
+  if (res.status === 401 || res.status === 403) throw new NeedKey(await errorMessage(res));
   if (!res.ok) throw new Error(`stream ticket: HTTP ${res.status}`);
   const { ticket } = await res.json();
   return `ticket=${encodeURIComponent(ticket)}`;
@@ -39,9 +53,9 @@ async function probe(path) {
   const ctl = new AbortController();
   try {
     const res = await fetch(`${path}?format=ndjson`, { headers: authHeaders(), signal: ctl.signal });
-    return res.status;
+    return { status: res.status, message: res.ok ? '' : await errorMessage(res) };
   } catch {
-    return 0;
+    return { status: 0, message: '' };
   } finally {
     ctl.abort();
   }
@@ -49,7 +63,8 @@ async function probe(path) {
 
 /**
  * Follows `path` (relative) as SSE. `onFrame(data, lastEventId)` gets each parsed frame;
- * `onState('live' | 'reconnecting' | 'key')` reports the connection.
+ * `onState('live' | 'reconnecting' | 'key', why?)` reports the connection; with 'key', `why`
+ * is the daemon's reason when it refused a key that was sent.
  */
 export function follow(path, { onFrame, onState }) {
   let source = null;
@@ -68,7 +83,7 @@ export function follow(path, { onFrame, onState }) {
         if (lastId) query.push(`last_event_id=${encodeURIComponent(lastId)}`);
       }
     } catch (err) {
-      if (err instanceof NeedKey) return onState('key');
+      if (err instanceof NeedKey) return onState('key', err.message);
       return retry();
     }
     source = new EventSource(query.length ? `${path}?${query.join('&')}` : path);
@@ -85,8 +100,8 @@ export function follow(path, { onFrame, onState }) {
       // though, so with a key we always start over ourselves.
       if (source.readyState === EventSource.CONNECTING && !apiKey()) return;
       source.close();
-      const status = await probe(path);
-      if (status === 401) return onState('key');
+      const { status, message } = await probe(path);
+      if (status === 401 || status === 403) return onState('key', message);
       retry();
     };
   };

@@ -150,6 +150,11 @@ if (chromiumExecutable.skip) {
     t.not(newBoot, oldBoot, `new boot ${newBoot} replaces ${oldBoot}`);
     await page.locator('#state[data-state=ready]').waitFor();
     t.match(await page.locator('#timeline').textContent(), /Daemon restarted \(boot [0-9a-f]+\)/, 'the timeline marks the restart');
+    // The model card is cleared on a new boot; the new daemon's load stream fills it again.
+    await page.locator('#m-name', { hasText: /^inferd-demo/ }).waitFor();
+    await page.locator('#l-total', { hasText: '1' }).waitFor();
+    await page.locator('#conn[data-conn=live]').waitFor({ timeout: 15_000 });
+    t.pass('the page caught up: model card, load and a live connection');
     second.child.kill('SIGTERM');
     await second.exited;
   });
