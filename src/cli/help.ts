@@ -55,12 +55,15 @@ const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
     notes:
       'In a chat, Ctrl-C stops the reply being written and keeps the conversation; Ctrl-C at an\n' +
       'empty prompt, Ctrl-D or /bye leaves; /clear forgets the conversation.\n' +
+      'As with `ollama run`, stdin that is not a terminal is read to its end and sent as one prompt\n' +
+      '(before the prompt argument, joined by a space); then one reply, and exit.\n' +
       'Exit codes: 0 ok, 1 the daemon answered with an error, 2 no daemon answers or bad usage.',
     lines: [
       'inferd run                                    # chat with the daemon of the default config',
       'inferd run "Name three uses of a hash map"    # one reply, then exit',
       'inferd run --url http://10.0.0.5:47321 --api-key "$KEY"',
-      "printf 'hello\\nand then?\\n' | inferd run    # one turn per line, replies on stdout",
+      'cat notes.txt | inferd run "Summarise this"   # piped stdin, then the argument: one prompt',
+      'inferd run "Say hi" </dev/null                # from a program that keeps stdin open',
     ],
   },
 };
