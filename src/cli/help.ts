@@ -1,16 +1,21 @@
 // Examples under every command's --help, kept in one place so each subcommand file stays about
-// what it does. test/cli/help.test.ts fails when a command has none.
+// what it does. test/cli/help.test.ts fails when a registered command has none.
 import type { Command } from 'commander';
 
 /** Example lines by command path (`inferd <path> --help`); `#` starts a comment. */
 const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
   '': {
-    notes: 'Run `inferd <command> --help` for the options and examples of each command.',
+    notes:
+      'Run `inferd <command> --help` for the options and examples of each command.\n' +
+      'Exit codes of every command: 0 ok; 1 it ran and the answer is no (not ready, a check, a\n' +
+      'download or a request failed); 2 bad usage or config, or no daemon answers.',
     lines: [
       'inferd serve                    # run the daemon with the built-in demo model',
       'inferd status                   # wait until it is ready',
       'inferd run "Say hello"          # ask it something',
       'inferd doctor                   # check config, model, llama.cpp and the daemon',
+      'inferd pull                     # fetch the configured model into the store',
+      'inferd models                   # what the store holds',
     ],
   },
   serve: {
