@@ -1,16 +1,21 @@
 // Examples under every command's --help, kept in one place so each subcommand file stays about
-// what it does. test/cli/help.test.ts fails when a command has none.
+// what it does. test/cli/help.test.ts fails when a registered command has none.
 import type { Command } from 'commander';
 
 /** Example lines by command path (`inferd <path> --help`); `#` starts a comment. */
 const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
   '': {
-    notes: 'Run `inferd <command> --help` for the options and examples of each command.',
+    notes:
+      'Run `inferd <command> --help` for the options and examples of each command.\n' +
+      'Exit codes of every command: 0 ok; 1 it ran and the answer is no (not ready, a check, a\n' +
+      'download or a request failed); 2 bad usage or config, or no daemon answers.',
     lines: [
       'inferd serve                    # run the daemon with the built-in demo model',
       'inferd status                   # wait until it is ready',
       'inferd run "Say hello"          # ask it something',
       'inferd doctor                   # check config, model, llama.cpp and the daemon',
+      'inferd pull                     # fetch the configured model into the store',
+      'inferd models                   # what the store holds',
     ],
   },
   serve: {
@@ -59,12 +64,15 @@ const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
     notes:
       'In a chat, Ctrl-C stops the reply being written and keeps the conversation; Ctrl-C at an\n' +
       'empty prompt, Ctrl-D or /bye leaves; /clear forgets the conversation.\n' +
+      'As with `ollama run`, stdin that is not a terminal is read to its end and sent as one prompt\n' +
+      '(before the prompt argument, joined by a space); then one reply, and exit.\n' +
       'Exit codes: 0 ok, 1 the daemon answered with an error, 2 no daemon answers or bad usage.',
     lines: [
       'inferd run                                    # chat with the daemon of the default config',
       'inferd run "Name three uses of a hash map"    # one reply, then exit',
       'inferd run --url http://10.0.0.5:47321 --api-key "$KEY"',
-      "printf 'hello\\nand then?\\n' | inferd run    # one turn per line, replies on stdout",
+      'cat notes.txt | inferd run "Summarise this"   # piped stdin, then the argument: one prompt',
+      'inferd run "Say hi" </dev/null                # from a program that keeps stdin open',
     ],
   },
 };

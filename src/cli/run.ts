@@ -1,7 +1,9 @@
 // `inferd run [prompt]`: chat with the running daemon from a terminal. Replies stream from
 // POST /infer; the conversation is kept across turns. Ctrl-C stops the reply being written and
 // returns to the prompt; Ctrl-C at an empty prompt, Ctrl-D or /bye leaves. With a prompt
-// argument: one reply, then exit. Piped stdin: one turn per line, replies on stdout.
+// argument: one reply, then exit. Stdin that is not a terminal is read to its end and sent as one
+// prompt, before the prompt argument if there is one, as `ollama run` does
+// (`cat notes.txt | inferd run "summarise this"`).
 import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { request } from 'undici';
@@ -29,7 +31,7 @@ export function registerRun(program: Command): void {
   withConfigOption(
     program
       .command('run')
-      .description('chat with the running daemon in the terminal (streamed); with a prompt: one reply, then exit')
+      .description('chat with the running daemon in the terminal (streamed); with a prompt or piped stdin: one reply, then exit')
       .argument('[prompt]', 'ask this once and exit instead of starting a chat')
       .option('--url <url>', 'daemon base URL (default from config: http://<host>:<port>)')
       .option('--host <address>', 'daemon address (default from config)')
@@ -57,15 +59,23 @@ async function runChat(prompt: string | undefined, flags: RunFlags): Promise<num
     else exit();
   };
 
-  if (prompt !== undefined) {
+  if (prompt !== undefined || !process.stdin.isTTY) {
+    // One question, one reply. Ctrl-C stops the reply (exit 0 with what was shown), or leaves
+    // with 130 while stdin is still being read.
     process.on('SIGINT', () => interrupt(() => process.exit(130)));
+    // As `ollama run`: piped stdin first, then the argument, joined by a space. Empty stdin adds
+    // nothing.
+    const piped = process.stdin.isTTY ? '' : await readAll(process.stdin);
+    const question = [piped, prompt].filter((part): part is string => Boolean(part)).join(' ');
+    if (question === '') return EXIT.ok; // nothing to ask (`inferd run </dev/null`), as ollama
     current = new AbortController();
-    const reply = await ask(options, [...history, { role: 'user', content: prompt }], current.signal);
+    const reply = await ask(options, [...history, { role: 'user', content: question }], current.signal);
     current = null;
     return reply.kind === 'error' ? reply.exit : EXIT.ok;
   }
 
-  const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  // Stdin is a terminal here; with stdout redirected the chat runs without prompt or banner.
+  const tty = Boolean(process.stdout.isTTY);
   const rl: Interface = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: '>>> ' } : {}), terminal: tty });
   let leaving = false;
   const leave = (): void => {
@@ -208,8 +218,18 @@ async function ask(options: RequestOptions, messages: V1Message[], signal: Abort
     }
     return fail(`the reply broke off: ${(err as Error).message}`, EXIT.failed);
   } finally {
+    // We stop reading at the done frame, before the body's end. Destroying a body that has not
+    // ended makes undici emit an abort error on it a tick later; with nobody listening that error
+    // killed the process (exit 1) right after a finished reply in a chat. It means nothing here.
+    res.body.on('error', () => undefined);
     res.body.destroy();
   }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The message of a JSON error body, or the body itself. */

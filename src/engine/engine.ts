@@ -97,6 +97,18 @@ export interface EngineInfo {
   embeddingSize: number;
   /** Name of the chat template in use (e.g. ChatML). */
   chatTemplate: string;
+  /** What the GGUF header says about the model (absent for engines that do not load a file). */
+  gguf?: GgufFacts;
+}
+
+/** The GGUF metadata the APIs report (Ollama's model `details`). */
+export interface GgufFacts {
+  /** `general.architecture`, e.g. llama or qwen2. */
+  architecture: string;
+  /** Elements in all tensors. */
+  parameterCount: number;
+  /** `general.file_type` (llama_ftype), when the file records it. */
+  fileType?: number;
 }
 
 export type EngineCapabilities = Omit<CapabilitiesEvent, 'status'>;

@@ -11,6 +11,7 @@ export const GgufSummarySchema = Type.Object({
   architecture: Type.String(),
   name: Type.Optional(Type.String()),
   tensorCount: Type.Integer({ minimum: 0 }),
+  parameterCount: Type.Integer({ minimum: 0, description: 'Elements in all tensors: the model size Ollama reports as parameter_size' }),
   kvCount: Type.Integer({ minimum: 0 }),
   contextLength: Type.Integer({ minimum: 1 }),
   embeddingLength: Type.Integer({ minimum: 1 }),
@@ -227,6 +228,7 @@ async function parse(c: Cursor, bad: (problem: string) => InferdError): Promise<
     if (alignment === 0 || (alignment & (alignment - 1)) !== 0) throw bad(`'general.alignment' ${alignment} is not a power of two`);
   }
 
+  let parameters = 0n;
   const tensors: { name: string; typeName: string; dims: bigint[]; offset: bigint; bytes: bigint }[] = [];
   const names = new Set<string>();
   for (let i = 0; i < Number(tensorCount); i++) {
@@ -260,6 +262,7 @@ async function parse(c: Cursor, bad: (problem: string) => InferdError): Promise<
     const offset = await c.u64(`the data offset of tensor '${name}'`);
     if (offset % BigInt(alignment) !== 0n) throw bad(`tensor '${name}' data offset ${offset} is not aligned to ${alignment} bytes`);
     tensors.push({ name, typeName, dims, offset, bytes: (elements / BigInt(blockSize)) * BigInt(typeSize) });
+    parameters += elements;
   }
 
   const dataOffset = tensors.length > 0 ? Math.ceil(c.pos / alignment) * alignment : c.pos;
@@ -276,6 +279,8 @@ async function parse(c: Cursor, bad: (problem: string) => InferdError): Promise<
   return summarise(kvs, bad, {
     version,
     tensorCount: tensors.length,
+    // Exact below 2^53 (9 quadrillion parameters), far above any model.
+    parameterCount: Number(parameters),
     kvCount: kvs.size,
     sizeBytes: c.size,
     dataOffset,
@@ -311,7 +316,7 @@ async function readValue(c: Cursor, bad: (problem: string) => InferdError, key: 
 function summarise(
   kvs: ReadonlyMap<string, Value>,
   bad: (problem: string) => InferdError,
-  base: Pick<GgufSummary, 'version' | 'tensorCount' | 'kvCount' | 'sizeBytes' | 'dataOffset'>,
+  base: Pick<GgufSummary, 'version' | 'tensorCount' | 'parameterCount' | 'kvCount' | 'sizeBytes' | 'dataOffset'>,
 ): GgufSummary {
   const missing = (key: string, why = ''): InferdError => bad(`required metadata key '${key}' is missing${why}`);
   const str = (key: string): string | undefined => {

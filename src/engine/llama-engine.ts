@@ -115,6 +115,11 @@ export class LlamaEngine implements Engine {
         trainContextSize: model.trainContextSize,
         embeddingSize: model.embeddingVectorSize,
         chatTemplate: '',
+        gguf: {
+          architecture: summary.architecture,
+          parameterCount: summary.parameterCount,
+          ...(summary.fileType === undefined ? {} : { fileType: summary.fileType }),
+        },
       }, summary.maxTokenBytes, chatWrapper);
     } catch (err) {
       await model.dispose();

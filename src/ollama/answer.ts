@@ -25,7 +25,11 @@ export class AnswerClock {
     this.#first ??= process.hrtime.bigint();
   }
 
-  /** The last object's fields. `load_duration` is 0: the model is loaded before any request. */
+  /**
+   * The last object's fields. `load_duration` is the time from the request to its slot: the
+   * model is always loaded, so what Ollama counts as loading (waiting for the model's runner to be
+   * free and loaded) is here the wait in the admission queue, near 0 when a slot is free.
+   */
   done(reason: string, promptTokens: number, completionTokens: number): Required<OllamaDoneFields> {
     const end = process.hrtime.bigint();
     const started = this.#started ?? end;
@@ -33,7 +37,7 @@ export class AnswerClock {
     return {
       done_reason: reason,
       total_duration: Number(end - this.#received),
-      load_duration: 0,
+      load_duration: Number(started - this.#received),
       prompt_eval_count: promptTokens,
       prompt_eval_duration: Number(first - started),
       eval_count: completionTokens,

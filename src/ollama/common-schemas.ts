@@ -44,7 +44,7 @@ export const FormatSchema = Type.Union([Type.Literal(''), Type.Literal('json'), 
 export const DoneFields = {
   done_reason: Type.Optional(Type.String({ description: 'stop, length, load' })),
   total_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'ns, from the request to the answer' })),
-  load_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'ns; 0: the model is always loaded' })),
+  load_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'ns from the request to its slot (the wait in the admission queue; the model is always loaded)' })),
   prompt_eval_count: Type.Optional(Type.Integer({ minimum: 0 })),
   prompt_eval_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'ns, from the start of generation to the first token' })),
   eval_count: Type.Optional(Type.Integer({ minimum: 0 })),

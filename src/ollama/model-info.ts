@@ -6,16 +6,11 @@ import { realpath, stat } from 'node:fs/promises';
 import type { Engine } from '../engine/engine.js';
 import { modelId } from '../inference/served-model.js';
 import type { ModelEntry, ModelStore } from '../store/index.js';
-import type { OllamaModelDetails } from './common-schemas.js';
+import { blobDetails, detailsOf } from './gguf-details.js';
 import type { OllamaModel, OllamaRunningModel, OllamaShowResponse } from './model-schemas.js';
 
 /** ps lists the model as loaded "forever": it stays until the daemon stops or reloads. */
 const NEVER = '9999-12-31T23:59:59Z';
-
-function details(): OllamaModelDetails {
-  // The GGUF's architecture and quantisation are not read here; empty means "not reported".
-  return { parent_model: '', format: 'gguf', family: '', families: [], parameter_size: '', quantization_level: '' };
-}
 
 async function realOrSelf(path: string): Promise<string> {
   return realpath(path).catch(() => path);
@@ -34,16 +29,18 @@ async function modifiedAt(path: string): Promise<string> {
 
 async function loadedModel(engine: Engine, entry: ModelEntry | undefined): Promise<OllamaModel> {
   const name = modelId(engine);
-  return { name, model: name, modified_at: await modifiedAt(engine.info.modelPath), size: engine.info.sizeBytes, digest: entry?.sha256 ?? '', details: details() };
+  return { name, model: name, modified_at: await modifiedAt(engine.info.modelPath), size: engine.info.sizeBytes, digest: entry?.sha256 ?? '', details: detailsOf(engine.info.gguf) };
 }
 
 /** The loaded model first (whether or not it is in the store), then the other store entries. */
 export async function tags(engine: Engine | null, store: ModelStore): Promise<OllamaModel[]> {
   const entries = (await store.list()).filter((entry) => entry.present);
   const loaded = engine ? await loadedEntry(engine, entries) : undefined;
-  const others = entries
-    .filter((entry) => entry !== loaded)
-    .map((entry) => ({ name: entry.name, model: entry.name, modified_at: entry.producedAt, size: entry.sizeBytes, digest: entry.sha256, details: details() }));
+  const others = await Promise.all(
+    entries
+      .filter((entry) => entry !== loaded)
+      .map(async (entry) => ({ name: entry.name, model: entry.name, modified_at: entry.producedAt, size: entry.sizeBytes, digest: entry.sha256, details: await blobDetails(entry.sha256, entry.path) })),
+  );
   return engine ? [await loadedModel(engine, loaded), ...others] : others;
 }
 
@@ -59,9 +56,10 @@ export async function show(engine: Engine): Promise<OllamaShowResponse> {
     modelfile: '',
     parameters: '',
     template: engine.info.chatTemplate,
-    details: details(),
+    details: detailsOf(engine.info.gguf),
     model_info: {
       'general.name': engine.info.modelName,
+      ...(engine.info.gguf ? { 'general.architecture': engine.info.gguf.architecture, 'general.parameter_count': engine.info.gguf.parameterCount } : {}),
       'inferd.context_length': engine.info.nCtx,
       'inferd.train_context_length': engine.info.trainContextSize,
       'inferd.embedding_length': engine.info.embeddingSize,

@@ -2,7 +2,7 @@
 // doctor and demo-model, against a real daemon process.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { demoModelPath } from '../helpers/demo-model.js';
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'inferd-cli-'));
+t.teardown(() => rmSync(home, { recursive: true, force: true }));
 const env = { ...process.env, HOME: home, INFERD_CONFIG: '' };
 
 async function inferd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -6,9 +6,14 @@ import { loadConfig } from '../../src/config/load.js';
 import { isInferdError } from '../../src/errors.js';
 
 const home = mkdtempSync(join(tmpdir(), 'inferd-config-'));
+/** Every temp dir this file makes, removed when the file's tests end. */
+const made: string[] = [home];
+t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 function configFile(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'inferd-cfgfile-')), 'config.json');
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-cfgfile-'));
+  made.push(dir);
+  const path = join(dir, 'config.json');
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }

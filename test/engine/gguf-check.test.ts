@@ -70,6 +70,7 @@ t.test('the demo models pass and are summarised', async (t) => {
       architecture: 'llama',
       name: 'inferd-demo-tiny',
       tensorCount: 12,
+      parameterCount: parts.tensors.reduce((sum, tensor) => sum + tensor.dims.reduce((a, b) => a * b, 1), 0),
       kvCount: parts.kvs.length,
       contextLength: 8192,
       embeddingLength: 800,

@@ -1,6 +1,6 @@
 // A real daemon inside the test process: real HTTP on a free port, the real engine, the tiny
 // demo model. Shut down at the end of the test.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,11 +42,18 @@ export async function testConfig(overrides: Partial<InferdConfig> = {}): Promise
     ...overrides,
   };
   homes.set(made, home);
+  unremoved.add(home);
   return made;
 }
 
 /** The temp home testConfig made for each config, removed by startDaemon's teardown. */
 const homes = new WeakMap<InferdConfig, string>();
+/**
+ * Homes not yet removed. Some tests call testConfig without startDaemon (they build their own
+ * Daemon); their homes go when the test process exits, so the run leaves nothing in the temp dir.
+ */
+const unremoved = new Set<string>();
+process.on('exit', () => unremoved.forEach((home) => rmSync(home, { recursive: true, force: true })));
 
 export async function startDaemon(t: Test, overrides: Partial<InferdConfig> = {}, options: StartOptions = {}): Promise<TestDaemon> {
   const config = await testConfig(overrides);
@@ -56,7 +63,10 @@ export async function startDaemon(t: Test, overrides: Partial<InferdConfig> = {}
     await daemon.shutdown();
     // testConfig's temp home holds the store and the sockets: remove it once the daemon is gone.
     const home = homes.get(config);
-    if (home) await rm(home, { recursive: true, force: true });
+    if (home) {
+      await rm(home, { recursive: true, force: true });
+      unremoved.delete(home);
+    }
   });
   await daemon.listen();
   if (options.start ?? true) await daemon.start();

@@ -1,7 +1,7 @@
 // Model acquisition through the daemon: a configured HTTPS model is downloaded with live
 // progress on /admin/status, verified, loaded and served; a kill -9 mid-download resumes with
 // Range; a wrong checksum ends in quarantine with nothing loaded.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +20,18 @@ const summary = (frame: string) => {
   return f.phase ? `${String(f.status)}/${String(f.phase)}` : String(f.status);
 };
 
+/** Every temp dir this file makes (CA files, homes), removed when the file's tests end. */
+const made: string[] = [];
+t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 async function server(throttle?: { chunkBytes: number; delayMs: number }) {
   const https = await startHttpsServer({ '/demo.gguf': { kind: 'file', body: bytes, ...(throttle ? { throttle } : {}) } });
-  const dir = mkdtempSync(join(tmpdir(), 'inferd-ca-'));
+  const dir = tempDir('inferd-ca-');
   return { https, caFile: await https.writeCaFile(dir) };
 }
 
@@ -69,7 +78,7 @@ t.test('a configured HTTPS model: progress frames in order, then ready; a restar
 t.test('kill -9 mid-download, then a restart resumes with Range and fetches fewer bytes', async (t) => {
   const { https, caFile } = await server({ chunkBytes: 32 * 1024, delayMs: 20 }); // ~1.6 MB/s
   t.teardown(() => https.close());
-  const home = mkdtempSync(join(tmpdir(), 'inferd-resume-'));
+  const home = tempDir('inferd-resume-');
   const configFile = join(home, 'config.json');
   await writeFile(
     configFile,
@@ -152,7 +161,7 @@ t.test('auto_pull:false with the blob absent names inferd pull', async (t) => {
 });
 
 t.test('an http:// source_url is refused at config load: exit 2 naming the key', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'inferd-http-'));
+  const home = tempDir('inferd-http-');
   const configFile = join(home, 'config.json');
   await writeFile(configFile, JSON.stringify({ model: { name: 'x', sha256: demo.sha256, source_url: 'http://example.com/x.gguf' } }));
   await t.rejects(spawnDaemon(t, ['--config', configFile]), /exited \(2\) before listening[\s\S]*model = .*https/);

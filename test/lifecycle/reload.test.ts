@@ -158,6 +158,7 @@ t.test('a shutdown during a reload wins: nothing is published after draining', a
 
 t.test('when the rollback fails too, the process exits 1 for its supervisor', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'inferd-rollback-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const model = join(dir, 'model.gguf');
   await copyFile(await demoModelPath('tiny'), model);
   const daemon = await spawnDaemon(t, ['--model', model, '--threads', '1']);
