@@ -97,7 +97,7 @@ async function generate(seed: number): Promise<number> {
   });
   let text = '';
   for await (const chunk of res.body) text += (chunk as Buffer).toString('utf8');
-  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)\}/.exec(text);
+  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
   if (res.statusCode !== 200 || !done) throw new Error(`HTTP ${res.statusCode}, no done frame in ${text.slice(-200)}`);
   return Number(done[1]);
 }

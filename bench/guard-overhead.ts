@@ -152,7 +152,7 @@ async function infer(d: Daemon, seed: number): Promise<number> {
   let text = '';
   for await (const chunk of res.body) text += (chunk as Buffer).toString('utf8');
   if (res.statusCode !== 200) throw new Error(`${d.name}: /infer answered ${res.statusCode}: ${text.slice(0, 300)}`);
-  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)\}/.exec(text);
+  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
   if (!done) throw new Error(`${d.name}: no done frame in ${text.slice(-200)}`);
   return Number(done[1]);
 }
