@@ -1,0 +1,198 @@
+// What a second daemon buys behind HAProxy, and what HAProxy adds to the first token. Two daemons
+// in child processes (default demo model, 1 thread, parallel 4), and two HAProxy instances run
+// from the shipped deploy/haproxy/haproxy.cfg: one with daemon A alone, one with A and B. Rounds
+// alternate the two fleets (1,2 then 2,1, ...) so drift on a shared machine hits both:
+//
+//   - aggregate tokens/s: CLIENTS clients, each sending REQUESTS seeded streaming /infer requests
+//     one after another, through the proxy; the 2-daemon/1-daemon ratio is the scaling;
+//   - time to first token: single requests, alternately direct to daemon A and through the
+//     1-daemon proxy (same daemon, so the difference is HAProxy's hop); p50 and p99 of each.
+//
+//   npm run build && flock /tmp/inferd-bench.lock node dist/bench/fleet.js
+//   (BENCH_ROUNDS=4, BENCH_CLIENTS=4, BENCH_REQUESTS=4, BENCH_TTFT=60; HAPROXY=/usr/sbin/haproxy)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { writeDemoModel } from '../src/demo-model/index.js';
+import { freePort, startHaproxy, type Haproxy } from '../test/helpers/haproxy.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4);
+const TTFT_SAMPLES = Number(process.env.BENCH_TTFT ?? 60);
+const MAX_TOKENS = 192;
+const PROMPT = 'Tell me how inferd streams tokens to a client.';
+const TARGET_SCALING = 1.7;
+
+const HAPROXY = process.env.HAPROXY ?? ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p));
+if (!HAPROXY) {
+  process.stderr.write('bench: haproxy not found (apt-get install haproxy, or set HAPROXY=/path/to/haproxy)\n');
+  process.exit(2);
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const dir = await mkdtemp(join(tmpdir(), 'inferd-bench-'));
+log('building the demo model');
+const { path: modelPath } = await writeDemoModel(join(dir, 'demo.gguf'), 'default');
+
+let stopping = false;
+const children: ChildProcess[] = [];
+
+async function startDaemon(name: string): Promise<string> {
+  const port = await freePort();
+  const home = join(dir, name);
+  const file = join(dir, `${name}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port,
+      model: { path: modelPath },
+      threads: 1,
+      parallel: CLIENTS,
+      queue_depth: 16,
+      unix_sockets: false,
+      models_home: join(home, 'models'),
+      runtime_dir: join(home, 'run'),
+      trust_proxy: ['127.0.0.1'],
+      log_level: 'warn',
+      log_format: 'json',
+    }),
+  );
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: home, INFERD_CONFIG: '' } });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString('utf8')).slice(-4000)));
+  child.once('exit', (code) => {
+    if (!stopping) {
+      log(`daemon ${name} exited ${code}: ${err}`);
+      process.exit(1);
+    }
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url);
+  return url;
+}
+
+async function waitReady(url: string, backends = 1): Promise<void> {
+  // Through a proxy, wait until each backend has passed its health checks (rise 2): a few
+  // consecutive 200s in a row spread over the check interval.
+  let ok = 0;
+  for (;;) {
+    try {
+      const res = await request(`${url}/readyz`);
+      await res.body.dump();
+      ok = res.statusCode === 200 ? ok + 1 : 0;
+      if (ok >= backends * 3) return;
+    } catch {
+      ok = 0;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One streamed /infer; returns its completion tokens and the time to the first token frame. */
+async function infer(url: string, seed: number, maxTokens = MAX_TOKENS): Promise<{ tokens: number; ttft: number }> {
+  const start = performance.now();
+  const res = await request(`${url}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    body: JSON.stringify({ id: 'f', messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens, seed, temperature: 0.8 }),
+  });
+  let ttft = -1;
+  let text = '';
+  for await (const chunk of res.body) {
+    if (ttft < 0) ttft = performance.now() - start;
+    text += (chunk as Buffer).toString('utf8');
+  }
+  if (res.statusCode !== 200) throw new Error(`/infer via ${url} answered ${res.statusCode}: ${text.slice(0, 300)}`);
+  const done = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text);
+  if (!done) throw new Error(`no done frame via ${url}: ${text.slice(-200)}`);
+  return { tokens: Number(done[1]), ttft };
+}
+
+async function aggregate(url: string, round: number): Promise<number> {
+  const start = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      let tokens = 0;
+      for (let i = 0; i < REQUESTS; i++) tokens += (await infer(url, 1000 * round + 10 * client + i)).tokens;
+      return tokens;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+}
+
+const median = (values: number[]) => quantile(values, 0.5);
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+let proxies: Haproxy[] = [];
+try {
+  log('starting two daemons');
+  const a = await startDaemon('a');
+  const b = await startDaemon('b');
+  const portOf = (url: string) => Number(new URL(url).port);
+  log(`starting HAProxy (${HAPROXY}) with 1 and with 2 backends`);
+  // Each proxy writes its rendered config into its own folder.
+  await mkdir(join(dir, 'one'));
+  await mkdir(join(dir, 'two'));
+  const one = await startHaproxy(HAPROXY, join(dir, 'one'), [portOf(a)]);
+  proxies.push(one);
+  const two = await startHaproxy(HAPROXY, join(dir, 'two'), [portOf(a), portOf(b)]);
+  proxies.push(two);
+  await waitReady(one.url, 1);
+  await waitReady(two.url, 2);
+
+  log('warm-up');
+  await aggregate(two.url, 0);
+
+  const ratios: number[] = [];
+  const tps1: number[] = [];
+  const tps2: number[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const order = r % 2 === 1 ? (['1', '2'] as const) : (['2', '1'] as const);
+    const got: Record<'1' | '2', number> = { '1': 0, '2': 0 };
+    for (const fleet of order) got[fleet] = await aggregate(fleet === '1' ? one.url : two.url, r);
+    tps1.push(got['1']);
+    tps2.push(got['2']);
+    ratios.push(got['2'] / got['1']);
+    console.log(`round ${r}: 1 daemon ${fmt(got['1'])} tok/s, 2 daemons ${fmt(got['2'])} tok/s, scaling ${fmt(got['2'] / got['1'], 2)}x`);
+  }
+
+  log('time to first token, direct vs through HAProxy');
+  const direct: number[] = [];
+  const proxied: number[] = [];
+  for (let i = 0; i < TTFT_SAMPLES; i++) {
+    const [first, second] = i % 2 === 0 ? [a, one.url] : [one.url, a];
+    const x = await infer(first, 5000 + i, 8);
+    const y = await infer(second, 5000 + i, 8);
+    (first === a ? direct : proxied).push(x.ttft);
+    (second === a ? direct : proxied).push(y.ttft);
+  }
+
+  const scaling = median(ratios);
+  console.log('');
+  console.log(`aggregate tokens/s, ${CLIENTS} streaming clients, median of ${ROUNDS} rounds:`);
+  console.log(`  1 daemon:  ${fmt(median(tps1))} tok/s`);
+  console.log(`  2 daemons: ${fmt(median(tps2))} tok/s`);
+  console.log(`  scaling:   ${fmt(scaling, 2)}x (rounds ${fmt(Math.min(...ratios), 2)}..${fmt(Math.max(...ratios), 2)}), target >= ${TARGET_SCALING}x: ${scaling >= TARGET_SCALING ? 'PASS' : 'MISS'}`);
+  console.log(`time to first token (${TTFT_SAMPLES} each, ms): direct p50 ${fmt(median(direct), 2)} p99 ${fmt(quantile(direct, 0.99), 2)}; via HAProxy p50 ${fmt(median(proxied), 2)} p99 ${fmt(quantile(proxied, 0.99), 2)}`);
+  console.log(`  added by HAProxy: p50 ${fmt(median(proxied) - median(direct), 2)} ms, p99 ${fmt(quantile(proxied, 0.99) - quantile(direct, 0.99), 2)} ms`);
+} finally {
+  stopping = true;
+  for (const p of proxies) await p.stop();
+  proxies = [];
+  await Promise.all(
+    children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : (c.once('exit', () => resolve()), c.kill('SIGTERM'))))),
+  );
+  await rm(dir, { recursive: true, force: true });
+}
