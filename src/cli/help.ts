@@ -56,6 +56,9 @@ const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
   'demo-model': {
     lines: ['inferd demo-model --out demo.gguf', 'inferd demo-model --out tiny.gguf --variant tiny'],
   },
+  engine: {
+    lines: ['inferd engine build --dry-run  # which binary a build would make, and whether one exists', 'inferd engine build            # compile llama.cpp for this machine, once'],
+  },
   'engine build': {
     notes: 'The build is cached where node-llama-cpp keeps local builds; `inferd serve` picks it up at\nits next start (config `engine_binary: prebuilt` opts out). `inferd doctor` shows which binary is in use.',
     lines: ['inferd engine build            # compile once, several minutes', 'inferd engine build --dry-run  # what would be built, and whether a build exists', 'inferd engine build --force    # rebuild'],
