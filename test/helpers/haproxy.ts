@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const HAPROXY_CFG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url));
+// From the sources (tests) or from dist/ (bench/fleet): the shipped file lives at the repo root.
+export const HAPROXY_CFG = fileURLToPath(new URL(`${import.meta.url.includes('/dist/') ? '../../../' : '../../'}deploy/haproxy/haproxy.cfg`, import.meta.url));
 
 /** A free TCP port on loopback (closed again, so a process can bind it next). */
 export function freePort(): Promise<number> {
