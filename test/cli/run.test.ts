@@ -121,16 +121,21 @@ t.test('inferd run against one daemon', async (t) => {
   });
 
   const script = requireExecutable('script', 'apt-get install -y util-linux');
-  t.test('in a terminal, Ctrl-C at the first empty prompt leaves with exit 0', { skip: script.skip }, async (t) => {
-    const before = records.length;
-    const child = spawn(script.path!, ['-qfec', [process.execPath, CLI, 'run', '--url', url].join(' '), '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+  /** `command` in a pseudo-terminal (util-linux `script`), once its first prompt shows. */
+  const chatInTerminal = async (t: Test, command: string) => {
+    const child = spawn(script.path!, ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const exited = once(child, 'exit') as Promise<[number | null]>;
     t.teardown(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    await until(() => screen.includes('>>> '), 'the prompt shows');
+    await until(() => output.includes('>>> '), 'the prompt shows');
+    return { child, exited, screen: () => output };
+  };
+  t.test('in a terminal, Ctrl-C at the first empty prompt leaves with exit 0', { skip: script.skip }, async (t) => {
+    const before = records.length;
+    const { child, exited } = await chatInTerminal(t, [process.execPath, CLI, 'run', '--url', url].join(' '));
     child.stdin.write('\x03');
     const [code] = await exited;
     t.equal(code, 0, 'exit 0');
@@ -142,27 +147,20 @@ t.test('inferd run against one daemon', async (t) => {
     const before = records.length;
     // Digits only, up to 2000 tokens: a reply long enough to interrupt.
     const command = [process.execPath, CLI, 'run', '--url', url, '--max-tokens', '2000', '--grammar', "'root ::= [0-9]+'"].join(' ');
-    const child = spawn(script.path!, ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    t.teardown(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    await until(() => screen.includes('>>> '), 'the prompt shows');
+    const { child, screen, exited } = await chatInTerminal(t, command);
     child.stdin.write('count for me\r');
-    await until(() => admission.active === 1 && /\d{20}/.test(screen), 'the reply streams');
+    await until(() => admission.active === 1 && /\d{20}/.test(screen()), 'the reply streams');
     child.stdin.write('\x03');
     await until(() => records.length === before + 1, 'the request ends');
     t.equal(records.at(-1)!.outcome, 'cancelled', 'the reply was stopped, not finished');
-    await until(() => screen.includes('(stopped)'), 'the chat says so');
+    await until(() => screen().includes('(stopped)'), 'the chat says so');
     t.equal(child.exitCode, null, 'the program is still running');
 
-    const shown = screen.length;
+    const shown = screen().length;
     child.stdin.write('and again\r');
     await until(() => records.length === before + 2, 'the second reply ends');
     t.match(records.at(-1), { outcome: 'length', completionTokens: 2000 }, 'a full second reply');
-    await until(() => screen.slice(shown).includes('>>> '), 'the prompt is back');
+    await until(() => screen().slice(shown).includes('>>> '), 'the prompt is back');
     // A finished reply used to kill the chat a tick later (an abort error from the unread end of
     // the response body), which showed up as exit 1 after the Ctrl-C below.
     await sleep(200);
