@@ -11,15 +11,14 @@
 //   npm run build && flock /tmp/inferd-bench.lock node dist/bench/dashboard.js
 //   (BENCH_DASHBOARDS=50, BENCH_ROUNDS=8 pairs, BENCH_BATCHES=8 per round, BENCH_THREADS=1,
 //    BENCH_PAGES=0: that many real headless-Chromium pages instead of EventSource clients)
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EventSource } from 'eventsource';
 import { Agent, request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
+import { cpuSeconds, median, startDaemonOnFreePort, stopChild } from './lib.js';
 
 const DASHBOARDS = Number(process.env.BENCH_DASHBOARDS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -39,32 +38,10 @@ log('building the demo model');
 const { path: modelPath } = await writeDemoModel(join(dir, 'demo.gguf'), 'default');
 
 log(`starting the daemon (parallel ${PARALLEL}, ${THREADS} thread(s))`);
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const child = spawn(
-  process.execPath,
-  [
-    cli, 'serve', '--port', '0', '--model', modelPath, '--threads', String(THREADS), '--parallel', String(PARALLEL),
-    '--n-ctx', '2048', '--models-home', join(dir, 'models'), '--runtime-dir', join(dir, 'run'), '--log-level', 'info',
-  ],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: dir, INFERD_CONFIG: '' } },
+const { child, url } = await startDaemonOnFreePort(
+  ['--model', modelPath, '--threads', String(THREADS), '--parallel', String(PARALLEL), '--n-ctx', '2048', '--models-home', join(dir, 'models'), '--runtime-dir', join(dir, 'run'), '--log-level', 'info'],
+  dir,
 );
-const url = await new Promise<string>((resolve, reject) => {
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-    const match = /"url":"(http:[^"]+)"/.exec(err);
-    if (match) resolve(match[1]!);
-  });
-  child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
-});
-// The daemon logs one line per request: keep draining its stderr so it never blocks.
-child.stderr!.resume();
-for (;;) {
-  const res = await request(`${url}/readyz`);
-  await res.body.dump();
-  if (res.statusCode === 200) break;
-  await sleep(100);
-}
 
 /** The daemon's resident set, from the kernel (the dashboards' clients live in this process). */
 function daemonRss(): number {
@@ -74,17 +51,15 @@ function daemonRss(): number {
 }
 
 /**
- * CPU time the daemon used so far (user + system, all its threads), in ms. Wall-clock tokens/s
- * swings with whatever else runs on a shared machine; the daemon's own CPU for the same tokens
- * shows what the dashboards cost it far more steadily.
+ * CPU time the daemon used so far, in ms. Wall-clock tokens/s swings with whatever else runs on
+ * a shared machine; the daemon's own CPU for the same tokens shows what the dashboards cost it
+ * far more steadily.
  */
 function daemonCpuMs(): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  const seconds = cpuSeconds(child.pid!);
+  if (seconds === null) throw new Error('no CPU time for the daemon (needs /proc)');
+  return seconds * 1000;
 }
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 // The generations get their own connection pool, apart from the dashboards' streams.
 const inferAgent = new Agent({ connections: PARALLEL * 2 });
@@ -226,8 +201,7 @@ for (let r = 0; r < ROUNDS; r++) {
   log(`round ${r + 1}/${ROUNDS}: off ${off.tps.toFixed(0)} tok/s, on ${measured.tps.toFixed(0)} tok/s`);
 }
 
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+await stopChild(child);
 await inferAgent.close();
 await rm(dir, { recursive: true, force: true });
 
@@ -264,9 +238,3 @@ console.log(
   `daemon RSS per open dashboard: median ${(median(perDashboard) / 1024).toFixed(1)} KiB ` +
     `(RSS without ${(median(rows.map((r) => r.rssOff)) / 2 ** 20).toFixed(1)} MiB)`,
 );
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -10,15 +10,15 @@
 //
 //   npm run build && flock /tmp/inferd-bench.lock node dist/bench/fleet.js
 //   (BENCH_ROUNDS=4, BENCH_CLIENTS=4, BENCH_REQUESTS=4, BENCH_TTFT=60; HAPROXY=/usr/sbin/haproxy)
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
-import { freePort, startHaproxy, type Haproxy } from '../test/helpers/haproxy.js';
+import { startHaproxy, type Haproxy } from '../test/helpers/haproxy.js';
+import { freePort, median, quantile, startConfiguredDaemon, stopChild } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -43,14 +43,13 @@ let stopping = false;
 const children: ChildProcess[] = [];
 
 async function startDaemon(name: string): Promise<string> {
-  const port = await freePort();
   const home = join(dir, name);
-  const file = join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({
+  const { child, url } = await startConfiguredDaemon(
+    dir,
+    name,
+    {
       host: '127.0.0.1',
-      port,
+      port: await freePort(),
       model: { path: modelPath },
       threads: 1,
       parallel: CLIENTS,
@@ -61,34 +60,24 @@ async function startDaemon(name: string): Promise<string> {
       trust_proxy: ['127.0.0.1'],
       log_level: 'warn',
       log_format: 'json',
-    }),
+    },
+    () => stopping,
   );
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: home, INFERD_CONFIG: '' } });
   children.push(child);
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString('utf8')).slice(-4000)));
-  child.once('exit', (code) => {
-    if (!stopping) {
-      log(`daemon ${name} exited ${code}: ${err}`);
-      process.exit(1);
-    }
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url);
   return url;
 }
 
-async function waitReady(url: string, backends = 1): Promise<void> {
-  // Through a proxy, wait until each backend has passed its health checks (rise 2): a few
-  // consecutive 200s in a row spread over the check interval.
+/**
+ * Ready through a proxy: each backend must have passed its health checks (rise 2), so wait for
+ * several consecutive 200s spread over the check interval, not just the first one.
+ */
+async function waitProxyReady(url: string, backends: number): Promise<void> {
   let ok = 0;
-  for (;;) {
+  while (ok < backends * 3) {
     try {
       const res = await request(`${url}/readyz`);
       await res.body.dump();
       ok = res.statusCode === 200 ? ok + 1 : 0;
-      if (ok >= backends * 3) return;
     } catch {
       ok = 0;
     }
@@ -128,11 +117,6 @@ async function aggregate(url: string, round: number): Promise<number> {
   return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
 }
 
-const median = (values: number[]) => quantile(values, 0.5);
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 let proxies: Haproxy[] = [];
@@ -149,8 +133,8 @@ try {
   proxies.push(one);
   const two = await startHaproxy(HAPROXY, join(dir, 'two'), [portOf(a), portOf(b)]);
   proxies.push(two);
-  await waitReady(one.url, 1);
-  await waitReady(two.url, 2);
+  await waitProxyReady(one.url, 1);
+  await waitProxyReady(two.url, 2);
 
   log('warm-up');
   await aggregate(two.url, 0);
@@ -191,8 +175,6 @@ try {
   stopping = true;
   for (const p of proxies) await p.stop();
   proxies = [];
-  await Promise.all(
-    children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : (c.once('exit', () => resolve()), c.kill('SIGTERM'))))),
-  );
+  await Promise.all(children.map(stopChild));
   await rm(dir, { recursive: true, force: true });
 }

@@ -15,15 +15,13 @@
 //
 //   npm run build && flock /tmp/inferd-bench.lock node dist/bench/guard-overhead.js
 //   (BENCH_ROUNDS=5, BENCH_SEEDS=6, BENCH_CONCURRENCY=3, BENCH_HEALTH_MS=3000, BENCH_HEALTH_INFLIGHT=32)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
+import { cpuSeconds, freePort, median, startConfiguredDaemon, stopChild } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 6);
@@ -54,76 +52,30 @@ const dir = await mkdtemp(join(tmpdir(), 'inferd-bench-'));
 log('building the demo model');
 const { path: modelPath } = await writeDemoModel(join(dir, 'demo.gguf'), 'default');
 
-/**
- * CPU seconds a child has used (user + system, all its threads), from /proc; null elsewhere.
- * The machine is shared: wall-clock rates move with other people's load, while the daemon's CPU
- * per token or per request mostly does not, so both are reported.
- */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat(5) (utime, stime), counted from after the command name; USER_HZ is 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** A port nobody listens on right now (the daemon binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startDaemon(name: Name, guard: Record<string, unknown>, headers: Record<string, string>): Promise<Daemon> {
   const port = await freePort();
   const home = join(dir, name);
-  const config = {
-    host: '127.0.0.1',
-    port,
-    model: { path: modelPath },
-    threads: 1,
-    parallel: CONCURRENCY,
-    queue_depth: 16,
-    unix_sockets: false,
-    models_home: join(home, 'models'),
-    runtime_dir: join(home, 'run'),
-    // The per-request log line is the same on both; at warn it is not written, so what is left
-    // to compare is the guard.
-    log_level: 'warn',
-    log_format: 'json',
-    ...guard,
-  };
-  const file = join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify(config));
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--config', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, HOME: home, INFERD_CONFIG: '' },
-  });
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString('utf8')).slice(-4000)));
-  child.once('exit', (code) => {
-    if (!stopping) {
-      log(`daemon "${name}" exited ${code}: ${err}`);
-      process.exit(1);
-    }
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      const res = await request(`${url}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { child, url } = await startConfiguredDaemon(
+    dir,
+    name,
+    {
+      host: '127.0.0.1',
+      port,
+      model: { path: modelPath },
+      threads: 1,
+      parallel: CONCURRENCY,
+      queue_depth: 16,
+      unix_sockets: false,
+      models_home: join(home, 'models'),
+      runtime_dir: join(home, 'run'),
+      // The per-request log line is the same on both; at warn it is not written, so what is left
+      // to compare is the guard.
+      log_level: 'warn',
+      log_format: 'json',
+      ...guard,
+    },
+    () => stopping,
+  );
   return { name, url, child, headers, pool: new Pool(url, { connections: HEALTH_INFLIGHT, pipelining: 1 }) };
 }
 
@@ -240,11 +192,8 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 stopping = true;
-for (const d of [on, off]) {
-  await d.pool.close();
-  d.child.kill('SIGTERM');
-}
-await Promise.all([on, off].map((d) => new Promise((r) => (d.child.exitCode !== null ? r(null) : d.child.once('exit', r)))));
+for (const d of [on, off]) await d.pool.close();
+await Promise.all([on, off].map((d) => stopChild(d.child)));
 await rm(dir, { recursive: true, force: true });
 
 const units: Record<Metric, string> = { single: 'tok/s', concurrent: 'tok/s', healthz: 'req/s' };
@@ -283,11 +232,4 @@ for (const [title, rate, unit] of [
         `>= ${targets[m].toFixed(2)}   ${Number.isFinite(r) ? (r >= targets[m] ? 'PASS' : 'MISS') : '-'}`,
     );
   }
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

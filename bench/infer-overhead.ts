@@ -5,14 +5,13 @@
 // interleaved; medians are reported with the gateway/raw ratios.
 //
 //   npm run build && node dist/bench/infer-overhead.js        (BENCH_ROUNDS=5, BENCH_SEEDS=8)
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getLlama, LlamaCompletion, LlamaLogLevel, resolveChatWrapper } from 'node-llama-cpp';
 import { request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
+import { median, startDaemonOnFreePort, stopChild } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 8);
@@ -69,27 +68,7 @@ async function raw(seed: number): Promise<Sample> {
 
 log('starting the daemon');
 // (2) and (3): the daemon in a child process
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const child = spawn(
-  process.execPath,
-  [cli, 'serve', '--port', '0', '--model', modelPath, '--threads', '1', '--models-home', join(dir, 'models'), '--runtime-dir', join(dir, 'run')],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: dir, INFERD_CONFIG: '' } },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-    const match = /"url":"(http:[^"]+)"/.exec(err);
-    if (match) resolve(match[1]!);
-  });
-  child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
-});
-for (;;) {
-  const res = await request(`${url}/readyz`);
-  await res.body.dump();
-  if (res.statusCode === 200) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+const { child, url } = await startDaemonOnFreePort(['--model', modelPath, '--threads', '1', '--models-home', join(dir, 'models'), '--runtime-dir', join(dir, 'run')], dir);
 
 async function gateway(seed: number, sse: boolean): Promise<Sample> {
   const start = performance.now();
@@ -143,8 +122,7 @@ for (let round = 0; round < ROUNDS; round++) {
   log(`round ${round + 1}/${ROUNDS} done`);
 }
 
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+await stopChild(child);
 await context.dispose();
 await model.dispose();
 await llama.dispose();
@@ -160,10 +138,4 @@ for (const mode of Object.keys(modes) as Mode[]) {
   console.log(
     `${mode.padEnd(8)} ${tps.toFixed(0).padStart(9)} ${ttft.toFixed(2).padStart(9)} ${(tps / raw0.tps).toFixed(3).padStart(14)} ${(ttft / raw0.ttft).toFixed(2).padStart(13)}`,
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -14,13 +14,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
 import { findNativeBuild } from '../src/engine/native-build.js';
+import { CLI, freePort, median, waitReady } from './lib.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const flag = process.argv.indexOf('--llama-server');
@@ -63,40 +63,16 @@ async function modelFile(name: string): Promise<string> {
   return out;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
 interface Server {
   name: string;
   url: string;
   child: ChildProcess;
 }
 
-async function waitReady(url: string, path: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    try {
-      const res = await request(`${url}${path}`);
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
-
 async function startInferd(binary: 'prebuilt' | 'native', model: string, threads: number, streams: number): Promise<Server> {
   const port = await freePort();
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const home = await mkdtemp(join(dir, 'home-'));
-  const args = [cli, 'serve', '--port', String(port), '--model', model, '--threads', String(threads), '--parallel', String(streams), '--n-ctx', '2048', '--queue-depth', '16', '--models-home', join(home, 'models'), '--runtime-dir', join(home, 'run')];
+  const args = [CLI, 'serve', '--port', String(port), '--model', model, '--threads', String(threads), '--parallel', String(streams), '--n-ctx', '2048', '--queue-depth', '16', '--models-home', join(home, 'models'), '--runtime-dir', join(home, 'run')];
   const env = { ...process.env, HOME: home, INFERD_CONFIG: '', INFERD_ENGINE_BINARY: binary === 'native' ? 'auto' : 'prebuilt', INFERD_LOG_LEVEL: 'warn' };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   const url = `http://127.0.0.1:${port}`;
@@ -193,11 +169,6 @@ for (const modelName of MODELS) {
 }
 await rm(dir, { recursive: true, force: true });
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]! ) / 2;
-};
 console.log(`vs-llama-server: ${TOKENS} greedy tokens, n_ctx 2048 per slot, ${ROUNDS} interleaved rounds, ${CORES} cores; ratio = inferd / llama-server per round, median [min-max]`);
 console.log('case | llama-server | ' + binaries.map((b) => `inferd ${b} | ratio`).join(' | '));
 for (const [key, row] of rows) {
