@@ -1,9 +1,10 @@
 // What the benchmarks share: starting a daemon in a child process, waiting for readiness,
 // reading a child's CPU time, and the statistics every bench prints.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 
@@ -11,6 +12,26 @@ export { freePort } from '../test/helpers/haproxy.js';
 
 /** The built CLI, beside this file's output in dist/. */
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The repository root (this file runs from dist/bench/). */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The compute-bound "medium" model of issue 12 (f16, 1024 embd x 8 layers, ~130 tok/s on one
+ * core here), written once by the shared make-tiny-gguf tool into a cache outside the run's temp
+ * dir, since it takes a while and benches reuse it. MAKE_TINY_GGUF overrides the tool's path.
+ */
+export async function mediumModel(log: (line: string) => void): Promise<string> {
+  const cacheDir = join(tmpdir(), 'inferd-bench-models');
+  await mkdir(cacheDir, { recursive: true });
+  const out = join(cacheDir, 'medium-1024x8-f16.gguf');
+  if (existsSync(out)) return out;
+  const tool = process.env.MAKE_TINY_GGUF ?? [resolve(REPO, '../shared/tools/make-tiny-gguf.mjs'), resolve(REPO, '../../shared/tools/make-tiny-gguf.mjs')].find((p) => existsSync(p));
+  if (!tool) throw new Error('the medium model needs make-tiny-gguf.mjs: set MAKE_TINY_GGUF=/path/to/make-tiny-gguf.mjs');
+  log(`writing the medium model with ${tool}`);
+  const args = [tool, '--mode', 'random', '--n-embd', '1024', '--n-layer', '8', '--n-ff', '2816', '--f16', '--corpus', join(REPO, 'README.md'), '--out', out];
+  await new Promise<void>((ok, fail) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', (code) => (code === 0 ? ok() : fail(new Error(`make-tiny-gguf exited ${code}`)))));
+  return out;
+}
 
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
@@ -43,8 +64,18 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/** Resident set size of a process in MiB, from /proc; NaN elsewhere. */
+export function rssMiB(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return kb ? Number(kb[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Polls `url + path` until it answers 200; throws after `timeoutMs`. */
-export async function waitReady(url: string, path = '/readyz', timeoutMs = 120_000): Promise<void> {
+export async function waitReady(url: string, path = '/readyz', timeoutMs = 120_000, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -54,7 +85,7 @@ export async function waitReady(url: string, path = '/readyz', timeoutMs = 120_0
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${url}${path} never answered 200`);
 }

@@ -13,16 +13,14 @@
 // Without LLAMA_SERVER (or --llama-server PATH) the bench prints how to build one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { writeDemoModel } from '../src/demo-model/index.js';
 import { findNativeBuild } from '../src/engine/native-build.js';
-import { CLI, freePort, median, waitReady } from './lib.js';
+import { CLI, freePort, median, mediumModel, REPO as repo, rssMiB, waitReady } from './lib.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 const flag = process.argv.indexOf('--llama-server');
 const LLAMA_SERVER = (flag > 0 ? process.argv[flag + 1] : undefined) ?? process.env.LLAMA_SERVER ?? join(os.homedir(), '.cache/inferd/llama.cpp/build/bin/llama-server');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -49,24 +47,18 @@ then run this bench again (or pass LLAMA_SERVER=/path/to/llama-server).
 }
 
 const dir = await mkdtemp(join(os.tmpdir(), 'inferd-bench-'));
-const cacheDir = join(os.tmpdir(), 'inferd-bench-models');
-await mkdir(cacheDir, { recursive: true });
 
 async function modelFile(name: string): Promise<string> {
   if (name === 'demo') return (await writeDemoModel(join(dir, 'demo.gguf'), 'default')).path;
-  const out = join(cacheDir, 'medium-1024x8-f16.gguf');
-  if (existsSync(out)) return out;
-  const tool = process.env.MAKE_TINY_GGUF ?? [resolve(repo, '../shared/tools/make-tiny-gguf.mjs'), resolve(repo, '../../shared/tools/make-tiny-gguf.mjs')].find((p) => existsSync(p)) ?? 'make-tiny-gguf.mjs (set MAKE_TINY_GGUF)';
-  log(`writing the medium model with ${tool}`);
-  const args = [tool, '--mode', 'random', '--n-embd', '1024', '--n-layer', '8', '--n-ff', '2816', '--f16', '--corpus', join(repo, 'README.md'), '--out', out];
-  await new Promise<void>((ok, fail) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', (code) => (code === 0 ? ok() : fail(new Error(`make-tiny-gguf exited ${code}`)))));
-  return out;
+  return mediumModel(log);
 }
 
 interface Server {
   name: string;
   url: string;
   child: ChildProcess;
+  /** From spawn to the first 200 of its readiness endpoint (polled every 5 ms). */
+  startMs: number;
 }
 
 async function startInferd(binary: 'prebuilt' | 'native', model: string, threads: number, streams: number): Promise<Server> {
@@ -74,19 +66,21 @@ async function startInferd(binary: 'prebuilt' | 'native', model: string, threads
   const home = await mkdtemp(join(dir, 'home-'));
   const args = [CLI, 'serve', '--port', String(port), '--model', model, '--threads', String(threads), '--parallel', String(streams), '--n-ctx', '2048', '--queue-depth', '16', '--models-home', join(home, 'models'), '--runtime-dir', join(home, 'run')];
   const env = { ...process.env, HOME: home, INFERD_CONFIG: '', INFERD_ENGINE_BINARY: binary === 'native' ? 'auto' : 'prebuilt', INFERD_LOG_LEVEL: 'warn' };
+  const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, '/readyz');
-  return { name: `inferd-${binary}`, url, child };
+  await waitReady(url, '/readyz', 120_000, 5);
+  return { name: `inferd-${binary}`, url, child, startMs: performance.now() - started };
 }
 
 async function startLlamaServer(model: string, threads: number, streams: number): Promise<Server> {
   const port = await freePort();
   const args = ['-m', model, '--port', String(port), '--host', '127.0.0.1', '-t', String(threads), '-tb', String(threads), '-c', String(2048 * streams), '-np', String(streams), '--no-webui', '-lv', '0'];
+  const started = performance.now();
   const child = spawn(LLAMA_SERVER, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, '/health');
-  return { name: 'llama-server', url, child };
+  await waitReady(url, '/health', 120_000, 5);
+  return { name: 'llama-server', url, child, startMs: performance.now() - started };
 }
 
 async function stop(server: Server): Promise<void> {
@@ -120,7 +114,6 @@ async function chat(url: string, content: string, maxTokens: number): Promise<{ 
   return { tokens: Number(usage[1]), seconds, ttftMs: (first || performance.now()) - start };
 }
 
-type Metric = 'decode tok/s' | 'TTFT uncached ms' | 'TTFT cached ms';
 const rows = new Map<string, { higherIsBetter: boolean; values: Map<string, number[]> }>();
 function record(key: string, server: string, value: number, higherIsBetter: boolean): void {
   const row = rows.get(key) ?? { higherIsBetter, values: new Map() };
@@ -132,8 +125,7 @@ async function measure(server: Server, label: string, streams: number, round: nu
   const t0 = performance.now();
   const runs = await Promise.all(Array.from({ length: streams }, () => chat(server.url, SHORT, TOKENS)));
   const wall = (performance.now() - t0) / 1000;
-  const metric: Metric = 'decode tok/s';
-  record(`${label} | ${streams === 1 ? '1 stream' : `${streams} streams aggregate`} | ${metric}`, server.name, runs.reduce((s, r) => s + r.tokens, 0) / wall, true);
+  record(`${label} | ${streams === 1 ? '1 stream' : `${streams} streams aggregate`} | decode tok/s`, server.name, runs.reduce((s, r) => s + r.tokens, 0) / wall, true);
   if (streams !== 1) return;
   // A long prompt that no slot has seen (the round number and server name make it unique at
   // its start), then the very same prompt again: the second one reuses the slot's KV cache.
@@ -157,6 +149,12 @@ for (const modelName of MODELS) {
       log(`${label}, ${streams} stream(s): starting servers`);
       const servers = [await startLlamaServer(model, threads, streams)];
       for (const binary of binaries) servers.push(await startInferd(binary, model, threads, streams));
+      for (const server of servers) {
+        // Started one after another on a quiet machine: cold start to ready, and the resident
+        // memory once ready, before any request.
+        record(`${label} | ${streams} slot(s) | cold start to ready ms`, server.name, server.startMs, false);
+        record(`${label} | ${streams} slot(s) | RSS when ready MiB`, server.name, rssMiB(server.child.pid!), false);
+      }
       for (const server of servers) await chat(server.url, SHORT, 16); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate the order too, so neither side always runs first.
@@ -175,9 +173,20 @@ for (const [key, row] of rows) {
   const base = row.values.get('llama-server') ?? [];
   const cells = binaries.map((b) => {
     const mine = row.values.get(`inferd-${b}`) ?? [];
-    const ratios = mine.map((v, i) => v / (base[i] ?? NaN));
+    // One value per configuration (start, RSS) is paired with llama-server's single value.
+    const ratios = mine.map((v, i) => v / (base[i] ?? base[0] ?? NaN));
     return `${median(mine).toFixed(1)} | ${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
   });
   console.log(`${key} | ${median(base).toFixed(1)} | ${cells.join(' | ')}`);
 }
-console.log('(decode: higher is better, so ratio > 1 means inferd is faster; TTFT: lower is better, ratio < 1 means inferd is faster)');
+console.log('(decode: higher is better, so ratio > 1 means inferd is faster; TTFT, start and RSS: lower is better, ratio < 1 means inferd is faster or smaller)');
+// Issue 12's cached target compares a cached prefix with what a first request costs on
+// llama-server: inferd's cached TTFT over llama-server's uncached TTFT, per round.
+for (const [key, row] of rows) {
+  if (!key.endsWith('TTFT cached ms')) continue;
+  const uncached = rows.get(key.replace('TTFT cached ms', 'TTFT uncached ms'))?.values.get('llama-server') ?? [];
+  for (const b of binaries) {
+    const ratios = (row.values.get(`inferd-${b}`) ?? []).map((v, i) => v / (uncached[i] ?? NaN));
+    console.log(`${key.replace(' | TTFT cached ms', '')} | inferd ${b} cached / llama-server uncached | ${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`);
+  }
+}
