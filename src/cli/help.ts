@@ -44,6 +44,7 @@ const EXAMPLES: Record<string, { notes?: string; lines: string[] }> = {
     lines: [
       'inferd pull                                   # the model the config names',
       'inferd pull --url https://example.com/m.gguf --sha256 <64 hex> --name m',
+      'inferd pull --url https://example.com/m.gguf --name m    # digest computed on arrival, GGUF-checked',
       'inferd pull --verify                          # re-hash what the store already has',
     ],
   },

@@ -95,7 +95,7 @@ function printTable(models: Checked[], root: string): void {
 function printReport(r: ReconcileReport): void {
   const say = (line: string) => process.stderr.write(`inferd: ${line}\n`);
   for (const p of r.partials) {
-    say(`partial download ${p.sha256.slice(0, 12)}: ${formatBytes(p.bytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''} (${p.resumable ? 'resumable' : 'not resumable'})`);
+    say(`partial download ${p.sha256?.slice(0, 12) ?? `of ${p.url ?? 'an unknown URL'}`}: ${formatBytes(p.bytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''} (${p.resumable ? 'resumable' : 'not resumable'})`);
   }
   for (const o of r.orphanBlobs) say(`orphan blob ${o.sha256.slice(0, 12)} (${formatBytes(o.bytes)}), no manifest names it`);
   for (const d of r.danglingManifests) say(`manifest ${d.name} pointed at missing blob ${d.sha256.slice(0, 12)}; moved to ${d.movedTo}`);

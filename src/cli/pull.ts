@@ -1,12 +1,14 @@
 // `inferd pull`: download the configured model (or one named on the command line) into the
-// store, with a progress bar. Resumable: run it again after an interruption. Exit codes: 0 the
+// store, with a progress bar. Resumable: run it again after an interruption. `--url` without
+// `--sha256` computes the digest of what arrives and keeps the file only if it is a valid GGUF. Exit codes: 0 the
 // blob is in the store, 1 download or verification failed, 2 usage or configuration error.
 import type { Command } from 'commander';
 import type { InferdConfig } from '../config/schema.js';
 import { isInferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
-import { assertHttpsUrl, downloadPolicy, pullModel, readCaFile, type PullSpec } from '../download/index.js';
-import { assertModelName, assertSha256, ModelStore, storeOptions } from '../store/index.js';
+import { assertHttpsUrl, downloadPolicy, pullModel, pullUrl, readCaFile, type PullSpec, type UrlPullSpec } from '../download/index.js';
+import { checkModelFile } from '../lifecycle/check-model-file.js';
+import { assertModelName, assertSha256, ModelStore, storeOptions, type LockInfo } from '../store/index.js';
 import { EXIT, loadConfigOrExit, withConfigOption } from './common.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -27,8 +29,8 @@ export function registerPull(program: Command): void {
     program
       .command('pull')
       .description('download the configured model (or --url/--sha256/--name) into the model store; resumable')
-      .option('--url <https-url>', 'download this URL instead of the configured model (with --sha256 and --name)')
-      .option('--sha256 <hex>', 'expected SHA-256 of the file (64 lowercase hex)')
+      .option('--url <https-url>', 'download this URL instead of the configured model (with --name, and --sha256 when known)')
+      .option('--sha256 <hex>', 'expected SHA-256 of the file (64 lowercase hex); without it, the digest of what arrives is recorded')
       .option('--name <name>', 'store name for the model')
       .option('--size-bytes <n>', 'expected size in bytes (optional)')
       .option('--license <license>', 'license recorded in the manifest (optional)')
@@ -58,19 +60,25 @@ async function runPull(flags: PullFlags): Promise<number> {
     const store = await ModelStore.open(config.models_home, storeOptions(config));
     const caPem = config.ca_file ? await readCaFile(config.ca_file) : undefined;
     process.stderr.write(`inferd: pulling ${spec.name} -> ${store.root}\n`);
-    const result = await pullModel(store, spec, {
+    const options = {
       caPem,
       ...downloadPolicy(config),
       signal: controller.signal,
-      verifyCached: flags.verify ? 'sha256' : 'size',
-      // Asked for explicitly: try even a URL whose last download failed its checksum.
-      retryKnownMismatch: true,
       // A TTY bar wants frequent updates; plain logs keep the daemon's cadence.
       ...(tty ? { progress: { everyBytes: 1024 * 1024, everyMs: 250 } } : {}),
-      onEvent: (event) => onEvent(event, bar),
-      onLockWait: (holder) =>
+      onEvent: (event: LoadPhase) => onEvent(event, bar),
+      onLockWait: (holder: LockInfo | null) =>
         bar.log(`inferd: waiting for ${holder ? `pid ${holder.pid}` : 'another process'}, which holds the lock on this model`),
-    });
+    };
+    const result =
+      'sha256' in spec
+        ? await pullModel(store, spec, {
+            ...options,
+            verifyCached: flags.verify ? 'sha256' : 'size',
+            // Asked for explicitly: try even a URL whose last download failed its checksum.
+            retryKnownMismatch: true,
+          })
+        : await pullUrl(store, spec, { ...options, check: checkModelFile });
     bar.finish();
     const how = result.source === 'store' ? 'already in the store' : 'downloaded and verified';
     process.stderr.write(`inferd: blob ready at ${result.path} (${how})\n`);
@@ -111,10 +119,9 @@ function onEvent(event: LoadPhase, bar: ProgressBar): void {
 }
 
 /** The model to pull, from flags or config; a number is an exit code (nothing to do, or usage). */
-function specFrom(flags: PullFlags, config: InferdConfig): PullSpec | number {
-  const given = [flags.url, flags.sha256, flags.name].filter((v) => v !== undefined).length;
-  if (given > 0) {
-    if (given < 3) return usage('--url, --sha256 and --name go together');
+function specFrom(flags: PullFlags, config: InferdConfig): PullSpec | UrlPullSpec | number {
+  if (flags.url !== undefined || flags.sha256 !== undefined || flags.name !== undefined) {
+    if (flags.url === undefined || flags.name === undefined) return usage('--url and --name go together (with --sha256 when the digest is known)');
     let sizeBytes: number | undefined;
     if (flags.sizeBytes !== undefined) {
       sizeBytes = /^\d+$/.test(flags.sizeBytes) ? Number(flags.sizeBytes) : NaN;
@@ -122,12 +129,13 @@ function specFrom(flags: PullFlags, config: InferdConfig): PullSpec | number {
     }
     try {
       assertModelName(flags.name);
-      assertSha256(flags.sha256, '--sha256');
-      assertHttpsUrl(flags.url!, '--url');
+      if (flags.sha256 !== undefined) assertSha256(flags.sha256, '--sha256');
+      assertHttpsUrl(flags.url, '--url');
     } catch (err) {
       return usage((err as Error).message);
     }
-    return { name: flags.name!, sha256: flags.sha256!, url: flags.url!, sizeBytes, license: flags.license };
+    const spec = { name: flags.name, url: flags.url, sizeBytes, license: flags.license };
+    return flags.sha256 === undefined ? spec : { ...spec, sha256: flags.sha256 };
   }
   const model = config.model;
   if (model === undefined) {

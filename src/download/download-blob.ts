@@ -6,6 +6,11 @@
 // a 206 only if its Content-Range starts where the partial ends, start over from 0 on a 200,
 // a 416 or a mismatched range, stream body → hash + partial file, and check the byte count.
 // Bytes never reach the blob path before the digest matched.
+//
+// A pull by URL without a pinned digest downloads into `.pull-<SHA-256 of the URL>/` instead
+// (same resume rules), computes the digest of what arrived, has the caller's check (the GGUF
+// check) validate the bytes, and only then promotes them to the blob of that digest. Bytes the
+// check refuses go to quarantine.
 import { createHash, type Hash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
@@ -35,7 +40,8 @@ import { shaMismatchReason } from '../store/quarantine.js';
 import { ifRangeValidator, readSidecar, writeSidecar, type Sidecar } from '../store/sidecar.js';
 
 export interface DownloadSpec {
-  sha256: string;
+  /** The pinned digest, or null to compute it from what arrives (then `check` must accept the bytes). */
+  sha256: string | null;
   url: string;
   sizeBytes?: number | null | undefined;
 }
@@ -52,6 +58,18 @@ export interface DownloadContext {
   maxBytes?: number | null | undefined;
   emit: (event: LoadPhase) => void;
   signal?: AbortSignal | undefined;
+  /**
+   * For a download without a pinned digest: validates the complete file before it becomes a blob
+   * (a throw quarantines the bytes and fails the download with that error's code).
+   */
+  check?: ((file: string) => Promise<unknown>) | undefined;
+}
+
+export interface DownloadedBlob {
+  path: string;
+  bytes: number;
+  /** The pinned digest, or the one computed for a pull without one. */
+  sha256: string;
 }
 
 /** Hard cap on attempts, even when each one makes progress. */
@@ -65,13 +83,24 @@ interface PartialState {
 
 type AttemptResult = { kind: 'complete'; hash: Hash; bytes: number } | { kind: 'restart' };
 
-/** Downloads, verifies and promotes blob `spec.sha256`. Returns the blob path and size. */
-export async function downloadBlob(store: ModelStore, spec: DownloadSpec, ctx: DownloadContext): Promise<{ path: string; bytes: number }> {
+/**
+ * Downloads, verifies and promotes blob `spec.sha256`. Returns the blob path, size and digest.
+ * The caller holds the blob lock, or for `sha256: null` the pull lock of the URL (the blob lock
+ * is then taken here, once the digest is known).
+ */
+export async function downloadBlob(store: ModelStore, spec: DownloadSpec, ctx: DownloadContext): Promise<DownloadedBlob> {
   const job = new DownloadJob(store, spec, ctx);
   return job.run();
 }
 
+/** The key of a pull by URL without a digest: the SHA-256 of the URL, so a retry resumes the same partial. */
+export function pullKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex');
+}
+
 class DownloadJob {
+  /** `.partial-<sha256>/`, or `.pull-<url key>/` while the digest is not known. */
+  private readonly dir: string;
   private readonly dataPath: string;
   private readonly sidecarPath: string;
   private readonly ticker: ProgressTicker;
@@ -83,8 +112,16 @@ class DownloadJob {
     private readonly spec: DownloadSpec,
     private readonly ctx: DownloadContext,
   ) {
-    this.dataPath = store.layout.partialDataPath(spec.sha256);
-    this.sidecarPath = store.layout.sidecarPath(spec.sha256);
+    if (spec.sha256 !== null) {
+      this.dir = store.layout.partialDir(spec.sha256);
+      this.dataPath = store.layout.partialDataPath(spec.sha256);
+      this.sidecarPath = store.layout.sidecarPath(spec.sha256);
+    } else {
+      const key = pullKey(spec.url);
+      this.dir = store.layout.pullDir(key);
+      this.dataPath = store.layout.pullDataPath(key);
+      this.sidecarPath = store.layout.pullSidecarPath(key);
+    }
     // Frames reach every admin subscriber: never a signed URL's query or a user:password.
     this.ticker = new ProgressTicker(redact(new URL(spec.url)), ctx.cadence, (frame) => ctx.emit(frame));
   }
@@ -93,9 +130,9 @@ class DownloadJob {
     return redact(new URL(this.spec.url));
   }
 
-  async run(): Promise<{ path: string; bytes: number }> {
-    await ensureDir(this.store.layout.fanoutDir(this.spec.sha256));
-    await mkdir(this.store.layout.partialDir(this.spec.sha256), { recursive: true });
+  async run(): Promise<DownloadedBlob> {
+    if (this.spec.sha256 !== null) await ensureDir(this.store.layout.fanoutDir(this.spec.sha256));
+    await mkdir(this.dir, { recursive: true });
     let failures = 0;
     for (let attempt = 1; ; attempt++) {
       this.ctx.signal?.throwIfAborted();
@@ -263,7 +300,7 @@ class DownloadJob {
     let received = offset;
     try {
       if (offset === 0 || !sameSidecar(sidecar, state.sidecar)) await writeSidecar(this.sidecarPath, sidecar);
-      if (total !== null) await checkFreeSpace(this.store.layout.partialDir(this.spec.sha256), total - offset, this.store.root);
+      if (total !== null) await checkFreeSpace(this.dir, total - offset, this.store.root);
       this.ticker.start(offset, total);
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         if (total !== null && received + chunk.length > total) {
@@ -299,12 +336,13 @@ class DownloadJob {
     return { kind: 'complete', hash, bytes: received };
   }
 
-  private async verifyAndPromote(hash: Hash, bytes: number): Promise<{ path: string; bytes: number }> {
+  private async verifyAndPromote(hash: Hash, bytes: number): Promise<DownloadedBlob> {
     const { sha256 } = this.spec;
     this.ticker.finish(bytes);
     this.ctx.emit({ phase: 'verify', path: this.dataPath });
     // The digest was computed while streaming: no second pass over a clean download.
     const actual = hash.digest('hex');
+    if (sha256 === null) return this.checkAndPromote(actual, bytes);
     if (!digestEquals(sha256, actual)) {
       const moved = await this.store.quarantine(this.dataPath, shaMismatchReason(sha256, actual));
       const quarantinePath = moved.path;
@@ -319,7 +357,37 @@ class DownloadJob {
     }
     const path = await this.store.promoteBlob(sha256, this.dataPath);
     await rm(this.store.layout.partialDir(sha256), { recursive: true, force: true });
-    return { path, bytes };
+    return { path, bytes, sha256 };
+  }
+
+  /**
+   * No digest was pinned: what arrived is validated by the caller's check instead, then becomes
+   * the blob of the digest it has. Refused bytes are quarantined and never enter the store.
+   */
+  private async checkAndPromote(actual: string, bytes: number): Promise<DownloadedBlob> {
+    try {
+      if (!this.ctx.check) throw new InferdError('internal', 'a download without a pinned sha256 needs a check of its bytes');
+      await this.ctx.check(this.dataPath);
+    } catch (err) {
+      const moved = await this.store.quarantine(this.dataPath, `refused-${actual.slice(0, 12)}`);
+      await rm(this.dir, { recursive: true, force: true });
+      if (!(err instanceof InferdError)) throw err;
+      // The check names our private partial; the user knows the file by its URL.
+      const message = err.message.split(this.dataPath).join(this.where);
+      throw new InferdError(err.code, `${message}; the ${bytes} bytes (sha256 ${actual}) were quarantined to ${moved.path} and nothing entered the store`, {
+        cause: err,
+        detail: { url: this.where, actual_sha256: actual, quarantine_path: moved.path },
+      });
+    }
+    const lock = await this.store.lockBlob(actual, { signal: this.ctx.signal });
+    try {
+      // The same bytes may already be a blob (another name, or an earlier pull): keep that one.
+      if ((await this.store.blobSize(actual)) === null) await this.store.promoteBlob(actual, this.dataPath);
+    } finally {
+      await lock.release();
+    }
+    await rm(this.dir, { recursive: true, force: true });
+    return { path: this.store.blobPath(actual), bytes, sha256: actual };
   }
 
   private async openSink(offset: number): Promise<FileSink> {

@@ -2,7 +2,7 @@
 // pull that brings a pinned model into the store. `pullModel(store, spec, { onEvent })` is the
 // programmatic entry (CLI `inferd pull`, the daemon's acquireModel, an HTTP pull route).
 export { acquireModel, type AcquireOptions, type AcquiredModel } from './acquire.js';
-export { pullModel, findPinnedModel, type PullOptions, type PullResult, type PullSpec } from './pull.js';
+export { pullModel, pullUrl, findPinnedModel, type PullOptions, type PullResult, type PullSpec, type UrlPullOptions, type UrlPullSpec } from './pull.js';
 export { createDownloadAgent, readCaFile, assertHttpsUrl, redact, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http.js';
 export { downloadPolicy } from './config-options.js';
 export { HostGuard, type HostGuardOptions, type ResolveHost } from './host-guard.js';

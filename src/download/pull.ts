@@ -1,14 +1,18 @@
 // Bringing a named, pinned model into the store: check the cached blob, download it when
 // absent or bad, write the manifest. Used by `inferd pull` and by acquireModel (the daemon).
 //
-// Concurrency: callers in this process with the same store, name and digest share one run
-// (single-flight). Across processes, the name lock and then the blob lock serialise writers; a
+// A pull by URL without a pinned digest (pullUrl: `ollama pull <url>`, `inferd pull --url` with
+// no --sha256) always downloads (or resumes its partial), computes the digest of what arrived,
+// validates it with the caller's check, and records that digest in the manifest.
+//
+// Concurrency: callers in this process with the same store, name and digest (or URL) share one
+// run (single-flight). Across processes, the name lock and then the blob lock serialise writers; a
 // second process waits for the first and then finds the blob in place.
 import { rm } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
-import { downloadBlob } from './download-blob.js';
+import { downloadBlob, pullKey } from './download-blob.js';
 import { assertHttpsUrl, createDownloadAgent, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http.js';
 import { DEFAULT_CADENCE, type ProgressCadence } from './progress.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -31,6 +35,17 @@ export interface PullSpec {
   url: string;
   sizeBytes?: number | null | undefined;
   license?: string | null | undefined;
+}
+
+/** A pull by URL whose digest is not known beforehand: it is computed from what arrives. */
+export type UrlPullSpec = Omit<PullSpec, 'sha256'>;
+
+export interface UrlPullOptions extends PullOptions {
+  /**
+   * Validates the downloaded file before it becomes a blob (the GGUF check; the downloader knows
+   * no file formats). A throw quarantines the bytes and fails the pull with the thrown error.
+   */
+  check: (file: string) => Promise<unknown>;
 }
 
 export interface PullOptions {
@@ -89,6 +104,25 @@ export function pullModel(store: ModelStore, spec: PullSpec, options: PullOption
 }
 
 /**
+ * Downloads `spec.url` into the store under `spec.name` without a pinned digest: the digest of
+ * what arrives is computed, `options.check` must accept the file, and the manifest records the
+ * computed digest. `verifyCached` and `retryKnownMismatch` do not apply (there is nothing to
+ * compare a cached copy or an earlier failure with).
+ */
+export function pullUrl(store: ModelStore, spec: UrlPullSpec, options: UrlPullOptions): Promise<PullResult> {
+  try {
+    validateSpec(spec);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const key = `${store.root}\0${spec.name}\0url:${spec.url}\0pull`;
+  return flights.run(key, (emit, signal) => runUrl(store, spec, { ...options, signal }, emit), {
+    onEvent: options.onEvent,
+    signal: options.signal,
+  });
+}
+
+/**
  * Like pullModel but never downloads: resolves a pinned model that must already be in the
  * store (`auto_pull: false`). A missing blob is `model_missing`, naming `inferd pull`.
  */
@@ -109,9 +143,9 @@ function bringUp(store: ModelStore, spec: PullSpec, options: PullOptions, allowD
   });
 }
 
-function validateSpec(spec: PullSpec): void {
+function validateSpec(spec: PullSpec | UrlPullSpec): void {
   assertModelName(spec.name);
-  assertSha256(spec.sha256);
+  if ('sha256' in spec) assertSha256(spec.sha256);
   assertHttpsUrl(spec.url);
   const size = spec.sizeBytes;
   if (size !== undefined && size !== null && (!Number.isSafeInteger(size) || size < 1)) {
@@ -174,7 +208,39 @@ async function run(
   }
 }
 
-async function download(store: ModelStore, spec: PullSpec, options: PullOptions, emit: (event: LoadPhase) => void) {
+async function runUrl(store: ModelStore, spec: UrlPullSpec, options: UrlPullOptions, emit: (event: LoadPhase) => void): Promise<PullResult> {
+  const key = pullKey(spec.url);
+  emit({ phase: 'checking_local', path: store.layout.pullDir(key) });
+  const lockOpts: LockOptions = {
+    signal: options.signal,
+    timeoutMs: options.lockTimeoutMs,
+    pollMs: options.lockPollMs,
+    onWait: options.onLockWait,
+  };
+  const nameLock = await store.lockName(spec.name, lockOpts);
+  try {
+    // Lock order: name, pull, then (inside downloadBlob, once the digest is known) blob.
+    const pullLock = await store.lockPull(key, lockOpts);
+    let got: { bytes: number; sha256: string };
+    try {
+      got = await download(store, { ...spec, sha256: null }, options, emit);
+    } finally {
+      await pullLock.release();
+    }
+    const pinned = { ...spec, sha256: got.sha256 };
+    await ensureManifest(store, pinned, got.bytes);
+    return { name: spec.name, sha256: got.sha256, path: store.blobPath(got.sha256), sizeBytes: got.bytes, source: 'download' };
+  } finally {
+    await nameLock.release();
+  }
+}
+
+async function download(
+  store: ModelStore,
+  spec: Omit<PullSpec, 'sha256'> & { sha256: string | null },
+  options: PullOptions & { check?: UrlPullOptions['check'] | undefined },
+  emit: (event: LoadPhase) => void,
+) {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   // Every hop's host is checked by the guard; with our own Agent, connections also go only to
   // the addresses it checked. A caller's dispatcher does its own connecting (tests, embedders).
@@ -197,6 +263,7 @@ async function download(store: ModelStore, spec: PullSpec, options: PullOptions,
       maxBytes: options.maxBytes || null,
       emit,
       signal: options.signal,
+      check: options.check,
     });
   } finally {
     await agent?.close();

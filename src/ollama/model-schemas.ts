@@ -91,7 +91,12 @@ export const OllamaPullRequestSchema = Type.Object(
   {
     model: Type.Optional(Type.String({ description: 'An https: URL of a GGUF file, a store entry (verified, fetched again if bad) or the configured model' })),
     name: Type.Optional(Type.String({ description: 'With a URL in `model`: the store name (default: from the file name). Alone: the older name of `model`' })),
-    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Digest of a URL download; may also be given as `#sha256=<hex>` on the URL' })),
+    sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description: 'Digest of a URL download; may also be given as `#sha256=<hex>` on the URL. Without it the digest of what arrives is computed, the file must pass the GGUF check, and the store entry records that digest',
+      }),
+    ),
     stream: Type.Optional(Type.Boolean({ description: 'Default true: NDJSON progress' })),
     insecure: Type.Optional(Type.Boolean({ description: 'Ignored: downloads are HTTPS with certificate checks' })),
   },

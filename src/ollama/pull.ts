@@ -1,5 +1,7 @@
-// POST /api/pull, translated for our downloader: what to pull (a URL with its digest, a store
-// entry, or the configured model) and how its progress events read as Ollama's progress lines.
+// POST /api/pull, translated for our downloader: what to pull (a URL with or without its digest,
+// a store entry, or the configured model) and how its progress events read as Ollama's progress
+// lines. A URL without a digest is pulled as `ollama pull` does: the digest of what arrives is
+// computed, the GGUF check accepts the file, and the store entry records that digest.
 // The bytes, resume, retries, verification and quarantine are the store's pullModel; nothing
 // here downloads.
 import { basename } from 'node:path';
@@ -9,15 +11,21 @@ import { badRequest } from '../inference/request-error.js';
 import type { LoadPhase } from '../status/events.js';
 import { manifestSha256 } from '../store/manifest.js';
 import { isModelName } from '../store/names.js';
-import type { PullSpec } from '../download/index.js';
+import type { PullSpec, UrlPullSpec } from '../download/index.js';
 import type { ModelStore } from '../store/index.js';
 import type { OllamaProgress, OllamaPullRequest } from './model-schemas.js';
 
-export interface PullTarget {
-  spec: PullSpec;
-  /** `sha256` re-hashes a copy already in the store (a pull by name is a verification). */
-  verifyCached: 'size' | 'sha256';
-}
+export type PullTarget =
+  | {
+      spec: PullSpec;
+      /** `sha256` re-hashes a copy already in the store (a pull by name is a verification). */
+      verifyCached: 'size' | 'sha256';
+    }
+  | {
+      /** A URL without a digest: downloaded, hashed and GGUF-checked (pullUrl). */
+      spec: UrlPullSpec;
+      verifyCached: null;
+    };
 
 const SHA_FRAGMENT = /(?:^|&)sha256=([0-9a-f]{64})(?:&|$)/;
 
@@ -48,12 +56,10 @@ function urlTarget(source: string, body: OllamaPullRequest): PullTarget {
   if (url.protocol !== 'https:') throw badRequest('a model URL must be https:', 'model');
   const fromFragment = SHA_FRAGMENT.exec(url.hash.slice(1))?.[1];
   const sha256 = body.sha256 ?? fromFragment;
-  if (sha256 === undefined) {
-    throw badRequest('a URL pull needs the file\'s SHA-256: the `sha256` field, or `#sha256=<64 hex>` at the end of the URL', 'sha256');
-  }
   url.hash = '';
   const name = body.model !== undefined && body.name !== undefined ? body.name : nameFromUrl(url);
   if (!isModelName(name)) throw badRequest(`"${name}" is not a valid store name (lowercase letters, digits, . _ -; up to 64)`, 'name');
+  if (sha256 === undefined) return { spec: { name, url: url.toString() }, verifyCached: null };
   return { spec: { name, sha256, url: url.toString() }, verifyCached: 'size' };
 }
 
@@ -65,13 +71,17 @@ function nameFromUrl(url: URL): string {
 
 /** The Ollama progress lines for one event of our downloader (none for phases Ollama lacks). */
 export function progressLines(event: LoadPhase, target: PullTarget): OllamaProgress[] {
-  const sha = target.spec.sha256;
+  const sha = 'sha256' in target.spec ? target.spec.sha256 : null;
   switch (event.phase) {
     case 'checking_local':
       // A pull by name re-hashes the copy in the store right after this event.
       return target.verifyCached === 'sha256' ? [{ status: 'pulling manifest' }, { status: 'verifying sha256 digest' }] : [{ status: 'pulling manifest' }];
-    case 'download':
-      return [{ status: `pulling ${sha.slice(0, 12)}`, digest: `sha256:${sha}`, total: event.total_bytes ?? target.spec.sizeBytes ?? event.downloaded_bytes, completed: event.downloaded_bytes }];
+    case 'download': {
+      const counts = { total: event.total_bytes ?? target.spec.sizeBytes ?? event.downloaded_bytes, completed: event.downloaded_bytes };
+      // Without a pinned digest there is none to show until the bytes have arrived: name the entry.
+      if (sha === null) return [{ status: `pulling ${target.spec.name}`, ...counts }];
+      return [{ status: `pulling ${sha.slice(0, 12)}`, digest: `sha256:${sha}`, ...counts }];
+    }
     case 'verify':
       return [{ status: 'verifying sha256 digest' }];
     case 'quarantine':

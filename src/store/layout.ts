@@ -3,7 +3,7 @@
 // a caller cannot turn a name into a write outside the store.
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { InferdError } from '../errors.js';
-import { assertModelName, assertSha256 } from './names.js';
+import { assertModelName, assertSha256, isSha256 } from './names.js';
 
 export const PARTIAL_DATA = 'data.tmp';
 export const PARTIAL_SIDECAR = 'download.json';
@@ -54,6 +54,24 @@ export class StoreLayout {
   sidecarPath(sha: string): string {
     return join(this.partialDir(sha), PARTIAL_SIDECAR);
   }
+  /**
+   * `blobs/sha256/.pull-<key>`: a download by URL whose digest is not known until it has arrived.
+   * `key` is the SHA-256 of the URL, so a second pull of the same URL resumes the same partial.
+   */
+  pullDir(key: string): string {
+    assertUrlKey(key);
+    return this.inside('blobs', 'sha256', `.pull-${key}`);
+  }
+  pullDataPath(key: string): string {
+    return join(this.pullDir(key), PARTIAL_DATA);
+  }
+  pullSidecarPath(key: string): string {
+    return join(this.pullDir(key), PARTIAL_SIDECAR);
+  }
+  pullLockPath(key: string): string {
+    assertUrlKey(key);
+    return this.inside('locks', 'blobs', `pull-${key}.lock`);
+  }
   /** Temp directory of an import whose digest is not known yet. */
   importDir(token: string): string {
     if (!/^[0-9]{1,10}-[0-9a-f]{16}$/.test(token)) throw new InferdError('store_invalid', `bad import token ${JSON.stringify(token)}`);
@@ -80,6 +98,10 @@ export class StoreLayout {
     }
     return path;
   }
+}
+
+function assertUrlKey(key: string): void {
+  if (!isSha256(key)) throw new InferdError('store_invalid', `bad pull key ${JSON.stringify(key)}`);
 }
 
 function fanout(sha: string): string {

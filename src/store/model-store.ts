@@ -2,6 +2,7 @@
 //
 //   $MODELS_HOME/blobs/sha256/<aa>/<hash>/data           verified model bytes
 //   $MODELS_HOME/blobs/sha256/<aa>/.partial-<hash>/      a download in progress (data.tmp + download.json)
+//   $MODELS_HOME/blobs/sha256/.pull-<url key>/           the same for a pull by URL whose digest is not known yet
 //   $MODELS_HOME/manifests/<name>.json                   name → blob, written last
 //   $MODELS_HOME/locks/<name>.lock, locks/blobs/…        writer locks
 //   $MODELS_HOME/locks/quarantine/<ts>-<reason>.bin      bytes that failed verification
@@ -224,6 +225,14 @@ export class ModelStore {
   /** The writer lock of a blob: guards its partial directory and its promotion. */
   lockBlob(sha256: string, options: LockOptions = {}): Promise<HeldLock> {
     return acquireLock(this.layout.blobLockPath(sha256), { purpose: `blob ${sha256}`, ...options });
+  }
+
+  /**
+   * The writer lock of a pull by URL whose digest is not known yet: guards its `.pull-<key>`
+   * directory. Taken after the name lock and before the blob lock of the digest it turns out to have.
+   */
+  lockPull(key: string, options: LockOptions = {}): Promise<HeldLock> {
+    return acquireLock(this.layout.pullLockPath(key), { purpose: `pull ${key}`, ...options });
   }
 
   /**

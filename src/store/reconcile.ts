@@ -1,7 +1,9 @@
 // Startup self-check of the store. Policy (docs/model-store.md, "Reconcile"):
 //
 // - Partials (`.partial-<hash>/`) are reported and kept: with a valid sidecar they resume on the
-//   next pull of that digest; without one the next pull discards them.
+//   next pull of that digest; without one the next pull discards them. So are the partials of
+//   pulls by URL without a digest (`.pull-<url key>/`, reported with a null sha256), which resume
+//   on the next pull of that URL.
 // - Orphan blobs (no manifest names them) are reported and kept. A blob exists only after it
 //   was verified, so it is still good: a later pull or import of the same digest reuses it.
 // - A manifest whose blob is missing is moved aside to `locks/quarantine/<ts>-dangling-
@@ -25,7 +27,8 @@ import type { ModelStore } from './model-store.js';
 import { readSidecar } from './sidecar.js';
 
 export interface ReconcileReport {
-  partials: Array<{ sha256: string; path: string; bytes: number; totalBytes: number | null; url: string | null; resumable: boolean }>;
+  /** `sha256` is null for a pull by URL whose digest is not known until it completes. */
+  partials: Array<{ sha256: string | null; path: string; bytes: number; totalBytes: number | null; url: string | null; resumable: boolean }>;
   orphanBlobs: Array<{ sha256: string; path: string; bytes: number }>;
   /** Manifests set aside because their blob is missing. */
   danglingManifests: Array<{ name: string; sha256: string; movedTo: string }>;
@@ -103,6 +106,21 @@ async function scanBlobs(store: ModelStore, report: ReconcileReport, referenced:
   const top = store.layout.blobsDir;
   for (const fan of await store.entries(top)) {
     const fanPath = join(top, fan);
+    const pull = /^\.pull-([0-9a-f]{64})$/.exec(fan);
+    if (pull) {
+      const key = pull[1] ?? '';
+      const sidecar = await readSidecar(store.layout.pullSidecarPath(key));
+      const bytes = (await regularFileSize(store.layout.pullDataPath(key))) ?? 0;
+      report.partials.push({
+        sha256: null,
+        path: fanPath,
+        bytes,
+        totalBytes: sidecar?.total_bytes ?? null,
+        url: sidecar?.url ?? null,
+        resumable: sidecar !== null && sidecar.sha256 === null && bytes > 0,
+      });
+      continue;
+    }
     const imp = /^\.import-(\d+)-[0-9a-f]{16}$/.exec(fan);
     if (imp) {
       if (deadLocalPid(Number(imp[1]))) {

@@ -1,5 +1,6 @@
-// The download sidecar: `.partial-<hash>/download.json`, written atomically before any body
-// byte of a (re)started download. It records what the partial bytes are a prefix of, so a
+// The download sidecar: `.partial-<hash>/download.json` (or `.pull-<url key>/download.json` for a
+// pull by URL whose digest is not known yet), written atomically before any body byte of a
+// (re)started download. It records what the partial bytes are a prefix of, so a
 // later run can resume with `Range` + `If-Range` — or must throw the partial away.
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
@@ -13,7 +14,9 @@ export const SidecarSchema = Type.Object(
     etag: Type.Union([Type.String(), Type.Null()], { description: 'ETag of the response the bytes came from' }),
     last_modified: Type.Union([Type.String(), Type.Null()], { description: 'Last-Modified of that response' }),
     total_bytes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Full size, when known' }),
-    sha256: Type.String({ pattern: SHA256_PATTERN, description: 'Expected digest of the finished file' }),
+    sha256: Type.Union([Type.String({ pattern: SHA256_PATTERN }), Type.Null()], {
+      description: 'Expected digest of the finished file; null for a pull by URL without one (computed on arrival)',
+    }),
   },
   { additionalProperties: false, $id: 'InferdDownloadSidecar', title: 'download sidecar' },
 );

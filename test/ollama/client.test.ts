@@ -1,7 +1,7 @@
 // The official `ollama` client pointed at inferd: only `host` differs from a script written for
 // Ollama. One daemon serves every subtest; its model comes from the store (downloaded at start
 // from a local HTTPS server), so pull, list and delete see a real store.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
@@ -16,17 +16,22 @@ const hello = [{ role: 'user', content: 'How does inferd load a model?' }];
 t.test('the official ollama client against inferd', async (t) => {
   const demo = await readFile(await demoModelPath('tiny'));
   const other = ggufLikePayload(3 * 1024 * 1024 + 17, 7);
+  // A real GGUF other than the loaded one, for a pull by URL without a digest (it must pass the GGUF check).
+  const unpinned = await readFile(await demoModelPath('default'));
+  const notGguf = Buffer.from('<!doctype html><title>Sign in</title><p>This is a login page, not a model.</p>\n'.repeat(2000));
   const server = await startHttpsServer({
     '/demo.gguf': { kind: 'file', body: demo },
     // Paced, so the client sees several progress lines.
     '/other.gguf': { kind: 'file', body: other, throttle: { chunkBytes: 512 * 1024, delayMs: 20 } },
+    '/Unpinned-Q4.gguf': { kind: 'file', body: unpinned, throttle: { chunkBytes: 1024 * 1024, delayMs: 10 } },
+    '/login-page.gguf': { kind: 'file', body: notGguf },
   });
   t.teardown(() => server.close());
   const dir = await mkdtemp(join(tmpdir(), 'inferd-ollama-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const demoSha = sha256Hex(demo);
   const model = { name: 'demo', sha256: demoSha, source_url: server.url('/demo.gguf') };
-  const { url, daemon } = await startDaemon(t, { model, ca_file: await server.writeCaFile(dir), pull_allow_private: true, parallel: 1, queue_depth: 0 });
+  const { url, daemon, config } = await startDaemon(t, { model, ca_file: await server.writeCaFile(dir), pull_allow_private: true, parallel: 1, queue_depth: 0 });
   const ollama = new Ollama({ host: url });
   const served = (await ollama.ps()).models[0]!.name;
 
@@ -136,6 +141,53 @@ t.test('the official ollama client against inferd', async (t) => {
     t.notOk((await ollama.list()).models.some((m) => m.name === 'other'), 'gone from the list');
     const loaded = await ollama.delete({ model: 'demo' }).catch((e: unknown) => e);
     t.match(loaded, { name: 'ResponseError', status_code: 409 }, 'the loaded model is not deleted');
+  });
+
+  t.test('pull a URL without sha256: hashed on arrival, GGUF-checked, the digest recorded', async (t) => {
+    const sha = sha256Hex(unpinned);
+    const lines = [];
+    for await (const line of await ollama.pull({ model: server.url('/Unpinned-Q4.gguf'), stream: true })) lines.push(line);
+    const statuses = lines.map((l) => l.status);
+    t.equal(statuses[0], 'pulling manifest');
+    const progress = lines.filter((l) => l.status === 'pulling unpinned-q4');
+    t.ok(progress.length >= 3, `several progress lines (${progress.length})`);
+    t.ok(progress.every((l) => l.total === unpinned.length), 'total on each');
+    t.ok(progress.every((l, i) => i === 0 || l.completed >= progress[i - 1]!.completed), 'completed grows');
+    t.equal(progress.at(-1)!.completed, unpinned.length, 'to the whole file');
+    t.same(statuses.slice(-2), ['verifying sha256 digest', 'success']);
+    t.equal(lines.at(-1)!.digest, `sha256:${sha}`, 'success names the computed digest');
+
+    const entry = (await ollama.list()).models.find((m) => m.name === 'unpinned-q4');
+    t.equal(entry?.digest, sha, 'the store entry records the sha256 of the served file');
+    t.equal(entry?.size, unpinned.length);
+    const manifest = JSON.parse(await readFile(join(config.models_home, 'manifests', 'unpinned-q4.json'), 'utf8')) as { blob: string };
+    t.equal(manifest.blob, `sha256:${sha}`, 'the manifest names it');
+    const blob = await readFile(join(config.models_home, 'blobs', 'sha256', sha.slice(0, 2), sha, 'data'));
+    t.equal(sha256Hex(blob), sha, 'and the blob on disk has that digest');
+    t.notOk((await readdir(join(config.models_home, 'blobs', 'sha256'))).some((e) => e.startsWith('.pull-')), 'no partial is left');
+
+    const again = [];
+    for await (const line of await ollama.pull({ model: 'unpinned-q4', stream: true })) again.push(line.status);
+    t.same(again, ['pulling manifest', 'verifying sha256 digest', 'success'], 'a pull by name checks the recorded digest');
+    t.equal(server.log.filter((e) => e.path === '/Unpinned-Q4.gguf').length, 1, 'without downloading it again');
+    await ollama.delete({ model: 'unpinned-q4' });
+  });
+
+  t.test('a URL without sha256 that is not a GGUF: an error, nothing enters the store', async (t) => {
+    const before = await readdir(join(config.models_home, 'blobs', 'sha256'));
+    const streamed = await (async () => {
+      for await (const _line of await ollama.pull({ model: server.url('/login-page.gguf'), stream: true }));
+    })().catch((e: unknown) => e);
+    t.match(streamed, { message: /https:\/\/127\.0\.0\.1:\d+\/login-page\.gguf is not a valid GGUF model: it does not start with the GGUF magic bytes.*quarantined/ }, 'the stream ends with the error');
+    const whole = await ollama.pull({ model: server.url('/login-page.gguf'), stream: false }).catch((e: unknown) => e);
+    t.match(whole, { name: 'ResponseError', status_code: 422, error: /not a valid GGUF model/ }, 'not streamed: model_invalid before any line');
+    t.notOk((await ollama.list()).models.some((m) => m.name === 'login-page'), 'not listed');
+    t.same(await readdir(join(config.models_home, 'blobs', 'sha256')), before, 'no blob and no partial');
+    await t.rejects(readFile(join(config.models_home, 'manifests', 'login-page.json')), { code: 'ENOENT' }, 'no manifest');
+    const quarantined = await readdir(join(config.models_home, 'locks', 'quarantine'));
+    const refused = quarantined.filter((f) => f.includes(`refused-${sha256Hex(notGguf).slice(0, 12)}`));
+    t.equal(refused.length, 2, 'both downloads were quarantined');
+    t.same(await readFile(join(config.models_home, 'locks', 'quarantine', refused[0]!)), notGguf, 'with the bytes that arrived');
   });
 
   t.test('aborting a stream frees the slot', async (t) => {

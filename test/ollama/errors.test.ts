@@ -33,7 +33,8 @@ t.test('Ollama-compatible errors', async (t) => {
 
   t.test('pull and delete refusals', async (t) => {
     await expectError(t, await post('/api/pull', { model: 'http://example.com/x.gguf' }), 400, /https/);
-    await expectError(t, await post('/api/pull', { model: 'https://example.com/x.gguf' }), 400, /SHA-256/);
+    await expectError(t, await post('/api/pull', { model: 'https://example.com/x.gguf', sha256: 'abc' }), 400, /sha256/);
+    await expectError(t, await post('/api/pull', { model: 'https://example.com/x.gguf', name: 'Not A Name' }), 400, /store name/);
     await expectError(t, await post('/api/pull', { model: 'nothing-here' }), 404, /not found/);
     await expectError(t, await post('/api/delete', { model: 'nothing-here' }, 'DELETE'), 404, /not found/);
   });

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ggufLikePayload, sha256Hex, startHttpsServer, startHttpServer, type HttpsTestServer } from '../helpers/https-server.js';
@@ -142,7 +142,7 @@ t.test('pull from the config file, exit codes, and stdout/stderr split', async (
 
   const partialFlags = await run(['pull', '--config', config, '--url', server.url('/m.gguf')], dir);
   t.equal(partialFlags.code, 2, 'usage error');
-  t.match(partialFlags.stderr, /--url, --sha256 and --name go together/);
+  t.match(partialFlags.stderr, /--url and --name go together/);
 
   const plain = await startHttpServer({ '/m.gguf': { kind: 'file', body } });
   t.teardown(() => plain.close());
@@ -168,6 +168,47 @@ t.test('pull from the config file, exit codes, and stdout/stderr split', async (
   await writeFile(badConfig, JSON.stringify({ model: { name: 'z', sha256: sha, source_url: 'http://x/y' } }));
   const cfgErr = await run(['pull', '--config', badConfig], dir);
   t.equal(cfgErr.code, 2, 'config error');
+});
+
+t.test('`inferd pull --url --name` without --sha256: resumable, the digest computed, a non-GGUF refused', async (t) => {
+  const body = await readFile(await demoModelPath('default'));
+  const sha = sha256Hex(body);
+  const page = Buffer.from('<!doctype html><p>not a model</p>\n'.repeat(500));
+  const { server, dir, models, config } = await setup(t, {
+    '/Demo.gguf': { kind: 'file', body, throttle: { chunkBytes: 64 * 1024, delayMs: 8 } },
+    '/page.gguf': { kind: 'file', body: page },
+  });
+  const args = ['pull', '--config', config, '--name', 'demo', '--url', server.url('/Demo.gguf')];
+  const blobs = join(models, 'blobs', 'sha256');
+  const partial = async () => {
+    const dirs = (await readdir(blobs).catch(() => [])).filter((e) => e.startsWith('.pull-'));
+    return dirs.length === 1 ? ((await stat(join(blobs, dirs[0]!, 'data.tmp')).catch(() => null))?.size ?? 0) : 0;
+  };
+
+  const first = start(args, dir);
+  await until(async () => (server.log[0]?.bytesSent ?? 0) >= 2 * MiB && (await partial()) >= MiB, 'a partial on disk', first);
+  first.child.kill('SIGKILL');
+  t.equal((await first.done).signal, 'SIGKILL');
+  const kept = await partial();
+  t.ok(kept > 0 && kept < body.length, `partial of ${kept} bytes survived`);
+  const rec = await run(['models', '--config', config, '--reconcile', '--json'], dir);
+  t.match(JSON.parse(rec.stdout).reconcile.partials, [{ sha256: null, url: server.url('/Demo.gguf'), bytes: kept, totalBytes: body.length, resumable: true }], 'reconcile lists it');
+
+  const second = await run(args, dir);
+  t.equal(second.code, 0, second.stderr);
+  t.equal(server.log[1]!.range, `bytes=${kept}-`, 'resumed from the bytes on disk');
+  const out = JSON.parse(second.stdout);
+  t.match(out, { name: 'demo', sha256: sha, size_bytes: body.length, source: 'download' }, 'the computed digest');
+  t.same(await readFile(out.path), body, 'the blob is byte-identical');
+  t.match(JSON.parse(await readFile(join(models, 'manifests', 'demo.json'), 'utf8')), { blob: `sha256:${sha}` });
+  t.notOk((await readdir(blobs)).some((e) => e.startsWith('.pull-')), 'no partial left');
+
+  const refused = await run(['pull', '--config', config, '--name', 'page', '--url', server.url('/page.gguf')], dir);
+  t.equal(refused.code, 1, 'a failed pull');
+  t.match(refused.stderr, /page\.gguf is not a valid GGUF model: .*quarantined to .*nothing entered the store/);
+  t.equal(refused.stdout, '');
+  await t.rejects(stat(join(models, 'manifests', 'page.json')), { code: 'ENOENT' }, 'no manifest');
+  t.same((await readdir(blobs)).sort(), [sha.slice(0, 2)], 'no blob and no partial besides the demo model');
 });
 
 t.test('`inferd import` and `inferd models`', async (t) => {
