@@ -43,26 +43,51 @@ export async function tokenizeInPieces(tokenizer: Tokenizer, text: string, optio
   return tokens;
 }
 
+/** Tokens copied per event-loop turn when pieces are joined (a few ms at most). */
+export const COPY_TOKENS = 64 * 1024;
+
 /**
- * `text.tokenize(tokenizer, options)` without long blocking: node-llama-cpp's own LlamaText
- * logic decides how the parts are split and which options each gets; we only pre-tokenize the
- * long plain-text parts in pieces and hand those results back when it asks for them.
+ * `text.tokenize(tokenizer, options)` without long blocking. node-llama-cpp's own LlamaText
+ * logic decides how the parts are split and which options each gets, and it pushes the result
+ * of every tokenizer call, in call order, into its answer. We run it once with a tokenizer that
+ * records those results (long plain-text parts are left for later), tokenize the long parts in
+ * pieces, and join everything ourselves, a bounded number of tokens per turn: joining 500k
+ * tokens, or replaying the text to look the parts up by their 1 MB strings, took 130-200 ms of
+ * one task. `dropLeading`, when it is the first token, is left out (the BOS LlamaCompletion adds
+ * itself), which saves another full copy.
  */
-export async function tokenizeLlamaText(text: LlamaText, tokenizer: Tokenizer, options?: TokenizeOptions): Promise<Token[]> {
-  const long: Array<{ text: string; options: TokenizeOptions }> = [];
-  const probe = like(tokenizer, (part, special, partOptions) => {
+export async function tokenizeLlamaText(text: LlamaText, tokenizer: Tokenizer, options?: TokenizeOptions, dropLeading?: Token | null): Promise<Token[]> {
+  if (!text.values.some((value) => typeof value === 'string' && value.length > SYNC_CHARS)) {
+    const tokens = text.tokenize(tokenizer, options);
+    return dropLeading != null && tokens[0] === dropLeading ? tokens.slice(1) : tokens;
+  }
+  const parts: Array<Token[] | { text: string; options: TokenizeOptions }> = [];
+  const recorder = like(tokenizer, (part, special, partOptions) => {
     if (special === false && part.length > SYNC_CHARS) {
-      long.push({ text: part, options: partOptions });
+      parts.push({ text: part, options: partOptions });
       return [];
     }
-    return undefined;
+    const tokens = (tokenizer as (text: string, special?: boolean | 'builtin', options?: TokenizeOptions) => Token[])(part, special, partOptions);
+    parts.push(tokens);
+    return tokens;
   });
-  if (!text.values.some((value) => typeof value === 'string' && value.length > SYNC_CHARS)) return text.tokenize(tokenizer, options);
-  text.tokenize(probe, options);
-  const done = new Map<string, Token[]>();
-  for (const part of long) done.set(`${part.options ?? ''}\u0000${part.text}`, await tokenizeInPieces(tokenizer, part.text, part.options));
-  const replay = like(tokenizer, (part, special, partOptions) => (special === false ? done.get(`${partOptions ?? ''}\u0000${part}`) : undefined));
-  return text.tokenize(replay, options);
+  text.tokenize(recorder, options);
+  const pieces: Token[][] = [];
+  for (const part of parts) pieces.push(Array.isArray(part) ? part : await tokenizeInPieces(tokenizer, part.text, part.options));
+  const tokens: Token[] = [];
+  let copied = 0;
+  let skip = dropLeading != null && pieces.find((piece) => piece.length > 0)?.[0] === dropLeading;
+  for (const piece of pieces) {
+    for (let i = 0; i < piece.length; i++) {
+      if (skip) {
+        skip = false;
+        continue;
+      }
+      tokens.push(piece[i]!);
+      if (++copied % COPY_TOKENS === 0) await nextTurn();
+    }
+  }
+  return tokens;
 }
 
 /** A Tokenizer that answers from `answer` when it has an answer and asks `tokenizer` otherwise. */

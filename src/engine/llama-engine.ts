@@ -146,8 +146,8 @@ export class LlamaEngine implements Engine {
     const promptTokens = tokens.length + (this.#bos === null ? 0 : 1);
     // What LlamaCompletion will put in the context: the slot whose cache holds most of it wins,
     // and that much is not evaluated again (its last token always is, to get the next one).
-    const inContext = this.#bos === null ? tokens : [this.#bos, ...tokens];
-    const reusable = (sequence: LlamaContextSequence) => commonPrefix(sequence.contextTokens, inContext, inContext.length - 1);
+    const bos = this.#bos;
+    const reusable = (sequence: LlamaContextSequence) => commonPrefix(sequence.contextTokens, bos, tokens, promptTokens - 1);
     if (promptTokens >= this.info.nCtx) {
       throw new InferdError(
         'invalid_request',
@@ -274,8 +274,8 @@ export class LlamaEngine implements Engine {
     this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
     if (prompt.kind === 'text') return { tokens: await tokenizeInPieces(this.#model.tokenizer, prompt.text, 'trimLeadingSpace'), triggers: [] };
     const state = this.#contextState(prompt, functions);
-    const tokens = await tokenizeLlamaText(state.contextText, this.#model.tokenizer, 'trimLeadingSpace');
-    return { tokens: this.#stripBos(tokens), triggers: state.stopGenerationTriggers };
+    const tokens = await tokenizeLlamaText(state.contextText, this.#model.tokenizer, 'trimLeadingSpace', this.#bos);
+    return { tokens, triggers: state.stopGenerationTriggers };
   }
 
   /** #render in one synchronous call (for short prompts and counting). */
@@ -334,11 +334,16 @@ function stopReasonOf(reason: string, request: GenerateRequest): EngineStopReaso
   return 'end';
 }
 
-/** How many leading tokens `a` and `b` share, at most `limit`. */
-function commonPrefix(a: readonly Token[], b: readonly Token[], limit: number): number {
-  const n = Math.min(a.length, b.length, Math.max(0, limit));
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
+/**
+ * How many leading tokens `cached` shares with `bos` followed by `tokens`, at most `limit`.
+ * The BOS is compared apart so a long prompt is not copied into a new array just for this.
+ */
+function commonPrefix(cached: readonly Token[], bos: Token | null, tokens: readonly Token[], limit: number): number {
+  const offset = bos === null ? 0 : 1;
+  const n = Math.min(cached.length, tokens.length + offset, Math.max(0, limit));
+  if (n === 0 || (bos !== null && cached[0] !== bos)) return 0;
+  let i = offset;
+  while (i < n && cached[i] === tokens[i - offset]) i++;
   return i;
 }
 

@@ -39,6 +39,10 @@ t.test('chunked tokenization equals one call', async (t) => {
   t.same(await tokenizeLlamaText(contextText, model.tokenizer, 'trimLeadingSpace'), contextText.tokenize(model.tokenizer, 'trimLeadingSpace'), 'a chat prompt');
   const mixed = LlamaText([texts['one long line'], new SpecialToken('EOS'), texts.readme]);
   t.same(await tokenizeLlamaText(mixed, model.tokenizer), mixed.tokenize(model.tokenizer), 'text around a special token');
+  const withBos = LlamaText([new SpecialToken('BOS'), texts.readme, new SpecialToken('EOS'), 'tail']);
+  const bos = model.tokens.bos!;
+  t.same(await tokenizeLlamaText(withBos, model.tokenizer, undefined, bos), withBos.tokenize(model.tokenizer).slice(1), 'a leading BOS is dropped');
+  t.same(await tokenizeLlamaText(mixed, model.tokenizer, undefined, bos), mixed.tokenize(model.tokenizer), 'nothing is dropped without a leading BOS');
 
   let turns = 0;
   const timer = setInterval(() => turns++, 0);
