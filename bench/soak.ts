@@ -19,9 +19,10 @@ warm-up, open fds against the idle baseline, event-loop p99, and requests withou
   --minutes N         how long to run (default 10)
   --reload-every S    seconds between reloads (default 60; 0 = no reloads)
   --warmup-reloads K  RSS and heap growth are measured from the end of the K-th reload on
-                      (default 2): the first reloads still grow glibc's arenas and
-                      llama.cpp's buffers to their working size. Without reloads, warm-up is
-                      the first fifth of the run, at most 60 s.
+                      (default 2): first → last reload cycle, each cycle's median of 5-s
+                      samples. The start-up cycle includes building the demo model, so it is
+                      not a baseline. Without reloads, warm-up is the first fifth of the run,
+                      at most 60 s, and cycles are minutes.
   --trace             print one line per reload cycle (RSS anon/file, heap, threads, fds)
   --help              this text
 
@@ -186,7 +187,7 @@ console.log(`requests: ${counts.ok} complete, ${counts.cut} cut mid-stream on pu
 console.log(`ended without a terminal frame: ${counts.missingTerminal} (target 0)`);
 if (trace) {
   for (const c of cycles) {
-    console.log(`  cycle from ${((c.from - startedAt) / 1000).toFixed(0).padStart(4)} s: RSS ${mib(c.rss)} MiB (anon ${mib(c.anon)}, file ${mib(c.file)}), heap ${mib(c.heap)} MiB (committed ${mib(c.heapTotal)}, external ${mib(c.external)}), threads ${c.threads}, fds ${c.fds}`);
+    console.log(`  cycle from ${((c.from - startedAt) / 1000).toFixed(0).padStart(4)} s: RSS ${mib(c.rss)} MiB (anon ${mib(c.anon)}, of which not V8 ${mib(c.anon - c.heapTotal)}; file ${mib(c.file)}), heap ${mib(c.heap)} MiB (committed ${mib(c.heapTotal)}, external ${mib(c.external)}), threads ${c.threads}, fds ${c.fds}`);
   }
 }
 console.log(`RSS per ${reloadEveryMs === 0 ? 'minute' : 'reload cycle'} (median, MiB): ${cycles.map((c) => mib(c.rss)).join(' ')}`);
@@ -196,6 +197,8 @@ if (first && last && warm.length >= 2) {
   const warmup = reloadEveryMs === 0 ? `the first ${((warmupEndsAt - startedAt) / 1000).toFixed(0)} s` : `${warmupReloads} reloads, ${((warmupEndsAt - startedAt) / 1000).toFixed(0)} s`;
   const peak = Math.max(...warm.map((c) => c.rss));
   console.log(`RSS after warm-up (${warmup}), first → last cycle: ${mib(first.rss)} → ${mib(last.rss)} MiB, growth ${pct(first.rss, last.rss)} (target < 5 %); peak ${mib(peak)} MiB (${pct(first.rss, peak)})`);
+  // What V8 does not account for: llama.cpp, node-llama-cpp and malloc's own keeping.
+  console.log(`  not V8 (anonymous − V8 committed heap): ${mib(first.anon - first.heapTotal)} → ${mib(last.anon - last.heapTotal)} MiB, growth ${pct(first.anon - first.heapTotal, last.anon - last.heapTotal)}`);
   console.log(`  anonymous ${mib(first.anon)} → ${mib(last.anon)} MiB, file-backed ${mib(first.file)} → ${mib(last.file)} MiB, threads ${first.threads} → ${last.threads}`);
   console.log(`heap after warm-up: ${mib(first.heap)} → ${mib(last.heap)} MiB, growth ${pct(first.heap, last.heap)}`);
 } else {
