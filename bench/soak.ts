@@ -27,7 +27,7 @@ warm-up, open fds against the idle baseline, event-loop p99, and requests withou
   --help              this text
 
 The daemon inherits this process's environment, so glibc's malloc settings apply to it:
-  MALLOC_ARENA_MAX=2 node dist/bench/soak.js
+  MALLOC_MMAP_THRESHOLD_=131072 node dist/bench/soak.js   # the setting the README recommends
 
 Targets: RSS growth < 5 % after warm-up, fds back to baseline, 0 requests without a terminal
 frame. On a machine shared with other benchmarks, take the lock exclusively:
