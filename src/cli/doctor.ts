@@ -24,7 +24,7 @@ type Verdict = 'ok' | 'warn' | 'FAIL';
 
 /** What the native build gained in bench/vs-llama-server on a 2-core machine (docs/performance.md). */
 const NATIVE_GAIN =
-  'about 2x faster prompt evaluation (764 tokens: 0.9 s vs 1.8 s, 1 thread) and threads that scale (medium f16 model, 2 threads: 196 vs 75 tok/s), measured with llama.cpp built natively from the same source';
+  'about 2x faster prompt evaluation (medium f16 model, ~780-token prompt, 1 thread: first token in 2.1 s vs 4.2 s) and threads that no longer collapse (demo model, 2 threads: 716 vs 174 tok/s), measured by bench/vs-llama-server';
 
 export function registerDoctor(program: Command): void {
   withConfigOption(
