@@ -153,6 +153,11 @@ function validateSpec(spec: PullSpec | UrlPullSpec): void {
   }
 }
 
+/** The store-lock settings a pull's options carry. */
+function lockOptions(options: PullOptions): LockOptions {
+  return { signal: options.signal, timeoutMs: options.lockTimeoutMs, pollMs: options.lockPollMs, onWait: options.onLockWait };
+}
+
 async function run(
   store: ModelStore,
   spec: PullSpec,
@@ -162,12 +167,7 @@ async function run(
 ): Promise<PullResult> {
   const blobPath = store.blobPath(spec.sha256);
   emit({ phase: 'checking_local', path: blobPath });
-  const lockOpts: LockOptions = {
-    signal: options.signal,
-    timeoutMs: options.lockTimeoutMs,
-    pollMs: options.lockPollMs,
-    onWait: options.onLockWait,
-  };
+  const lockOpts = lockOptions(options);
   const nameLock = await store.lockName(spec.name, lockOpts);
   try {
     let sizeBytes: number;
@@ -211,12 +211,7 @@ async function run(
 async function runUrl(store: ModelStore, spec: UrlPullSpec, options: UrlPullOptions, emit: (event: LoadPhase) => void): Promise<PullResult> {
   const key = pullKey(spec.url);
   emit({ phase: 'checking_local', path: store.layout.pullDir(key) });
-  const lockOpts: LockOptions = {
-    signal: options.signal,
-    timeoutMs: options.lockTimeoutMs,
-    pollMs: options.lockPollMs,
-    onWait: options.onLockWait,
-  };
+  const lockOpts = lockOptions(options);
   const nameLock = await store.lockName(spec.name, lockOpts);
   try {
     // Lock order: name, pull, then (inside downloadBlob, once the digest is known) blob.
