@@ -102,6 +102,16 @@ async function checkManifests(store: ModelStore, report: ReconcileReport): Promi
   return referenced;
 }
 
+/**
+ * A partial download as reconcile reports it: resumable when its sidecar names the same digest
+ * (null for a pull by URL) and some bytes arrived.
+ */
+async function partialEntry(path: string, sidecarPath: string, dataPath: string, sha256: string | null): Promise<ReconcileReport['partials'][number]> {
+  const sidecar = await readSidecar(sidecarPath);
+  const bytes = (await regularFileSize(dataPath)) ?? 0;
+  return { sha256, path, bytes, totalBytes: sidecar?.total_bytes ?? null, url: sidecar?.url ?? null, resumable: sidecar !== null && sidecar.sha256 === sha256 && bytes > 0 };
+}
+
 async function scanBlobs(store: ModelStore, report: ReconcileReport, referenced: Set<string>): Promise<void> {
   const top = store.layout.blobsDir;
   for (const fan of await store.entries(top)) {
@@ -109,16 +119,7 @@ async function scanBlobs(store: ModelStore, report: ReconcileReport, referenced:
     const pull = /^\.pull-([0-9a-f]{64})$/.exec(fan);
     if (pull) {
       const key = pull[1] ?? '';
-      const sidecar = await readSidecar(store.layout.pullSidecarPath(key));
-      const bytes = (await regularFileSize(store.layout.pullDataPath(key))) ?? 0;
-      report.partials.push({
-        sha256: null,
-        path: fanPath,
-        bytes,
-        totalBytes: sidecar?.total_bytes ?? null,
-        url: sidecar?.url ?? null,
-        resumable: sidecar !== null && sidecar.sha256 === null && bytes > 0,
-      });
+      report.partials.push(await partialEntry(fanPath, store.layout.pullSidecarPath(key), store.layout.pullDataPath(key), null));
       continue;
     }
     const imp = /^\.import-(\d+)-[0-9a-f]{16}$/.exec(fan);
@@ -142,16 +143,7 @@ async function scanBlobs(store: ModelStore, report: ReconcileReport, referenced:
           report.unknown.push(path);
           continue;
         }
-        const sidecar = await readSidecar(store.layout.sidecarPath(sha256));
-        const bytes = (await regularFileSize(join(path, PARTIAL_DATA))) ?? 0;
-        report.partials.push({
-          sha256,
-          path,
-          bytes,
-          totalBytes: sidecar?.total_bytes ?? null,
-          url: sidecar?.url ?? null,
-          resumable: sidecar !== null && sidecar.sha256 === sha256 && bytes > 0,
-        });
+        report.partials.push(await partialEntry(path, store.layout.sidecarPath(sha256), join(path, PARTIAL_DATA), sha256));
         continue;
       }
       if (!isSha256(entry) || !entry.startsWith(fan)) {
