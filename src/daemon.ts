@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Admission } from './admission/admission.js';
+import type { Engine } from './engine/engine.js';
 import { buildApp } from './app.js';
 import type { InferdConfig } from './config/schema.js';
 import { InferenceGate } from './inference/gate.js';
@@ -122,6 +123,7 @@ function registerGauges(metrics: Metrics, lifecycle: Lifecycle, admission: Admis
       { name: 'inferd_admin_subscribers', help: 'Open admin status streams', value: bus.subscribers },
       { name: 'inferd_admin_lagged_total', help: 'Admin subscribers cut off for falling behind', value: bus.laggedDisconnects },
       { name: 'inferd_status_events_total', help: 'Lifecycle events published', value: bus.published },
+      ...decodeRoundGauges(engine),
       ...(engine
         ? [
             {
@@ -134,4 +136,15 @@ function registerGauges(metrics: Metrics, lifecycle: Lifecycle, admission: Admis
         : []),
     ];
   });
+}
+
+/** Counters of the engine's shared decode rounds (parallel streams evaluated together). */
+function decodeRoundGauges(engine: Engine | null): Array<{ name: string; help: string; value: number }> {
+  const rounds = engine?.decodeRounds?.();
+  if (!rounds) return [];
+  return [
+    { name: 'inferd_decode_rounds_total', help: 'Token-generation rounds: parallel streams evaluated in one shared decode', value: rounds.rounds },
+    { name: 'inferd_decode_round_tokens_total', help: 'Tokens evaluated in shared rounds (over inferd_decode_rounds_total: streams per decode)', value: rounds.tokens },
+    { name: 'inferd_decode_round_deadline_total', help: 'Rounds started by the deadline before every running stream had its token', value: rounds.deadlineRounds },
+  ];
 }

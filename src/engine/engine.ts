@@ -1,6 +1,7 @@
 // The Engine interface: what transports and the lifecycle may ask of a loaded model. Only the
 // implementation in llama-engine.ts talks to node-llama-cpp.
 import type { CapabilitiesEvent } from '../status/events.js';
+import type { DecodeRoundStats } from './decode-rounds.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -120,6 +121,8 @@ export interface Engine {
   countPromptTokens(prompt: Prompt): number;
   generate(request: GenerateRequest): Promise<GenerateResult>;
   embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbedResult>;
+  /** How parallel generations shared decodes (engines that batch across streams). */
+  decodeRounds?(): DecodeRoundStats;
   /** Frees the model and its contexts. Requests still running fail. */
   close(): Promise<void>;
 }

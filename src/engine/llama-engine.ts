@@ -31,6 +31,7 @@ import type {
   Prompt,
 } from './engine.js';
 import { tokenizeInPieces, tokenizeLlamaText } from './chunked-tokenize.js';
+import { DecodeRounds, type DecodeRoundStats } from './decode-rounds.js';
 import { checkGgufFile } from './gguf-check.js';
 import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
 import { acceleratorOf } from './llama-runtime.js';
@@ -59,6 +60,7 @@ export class LlamaEngine implements Engine {
   readonly #context: LlamaContext;
   readonly #wrapper: ChatWrapper;
   readonly #sequences: SequencePool<LlamaContextSequence>;
+  readonly #rounds: DecodeRounds;
   readonly #bos: Token | null;
   /** No token is longer than this many bytes of text (from the GGUF vocabulary). */
   readonly #maxTokenBytes: number;
@@ -73,6 +75,7 @@ export class LlamaEngine implements Engine {
     this.#context = context;
     this.#wrapper = wrapper ?? resolveChatWrapper(model);
     this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
+    this.#rounds = new DecodeRounds(context);
     this.#bos = beginningToken(model);
     this.info = { ...info, chatTemplate: this.#wrapper.wrapperName };
     this.capabilities = {
@@ -168,6 +171,8 @@ export class LlamaEngine implements Engine {
     }
     const completion = new LlamaCompletion({ contextSequence: sequence });
     let completionTokens = 0;
+    // Counted in the decode rounds from its first token: its prompt is evaluated by then.
+    let inRounds = false;
     let raw = '';
     let emitted = '';
     const stops = new StopSequences(request.stop, request.signal, (text) => {
@@ -193,6 +198,10 @@ export class LlamaEngine implements Engine {
         stopOnAbortSignal: true,
         onToken: (generated) => {
           completionTokens += generated.length;
+          if (!inRounds) {
+            inRounds = true;
+            this.#rounds.enter();
+          }
         },
         onTextChunk: onText,
       });
@@ -209,9 +218,14 @@ export class LlamaEngine implements Engine {
       if (stops.matched) return { text: emitted, promptTokens, promptTokensCached, completionTokens, stopReason: 'stop' };
       throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
     } finally {
+      if (inRounds) this.#rounds.leave();
       completion.dispose({ disposeSequence: false });
       this.#sequences.give(sequence);
     }
+  }
+
+  decodeRounds(): DecodeRoundStats {
+    return this.#rounds.stats();
   }
 
   async embed(inputs: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
@@ -243,6 +257,7 @@ export class LlamaEngine implements Engine {
     if (this.#closed) return;
     this.#closed = true;
     this.#sequences.close(new InferdError('backend_unavailable', 'the model was unloaded'));
+    this.#rounds.close();
     if (this.#embedding) await (await this.#embedding.catch(() => null))?.dispose();
     await this.#context.dispose();
     await this.#model.dispose();
