@@ -4,6 +4,7 @@ import type { InferdConfig } from './config/schema.js';
 import { Daemon } from './daemon.js';
 import { isInferdError, toInferdError } from './errors.js';
 import { checkBind } from './guard/bind-policy.js';
+import { mallocPlan } from './cli/malloc-env.js';
 import { createLogger } from './log/logger.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
@@ -69,6 +70,9 @@ export async function runServer(config: InferdConfig): Promise<number> {
   try {
     const url = await daemon.listen();
     log.info({ url }, 'listening');
+    // Where the CLI could not re-execute with the setting (Node before 22.15), say how to set it.
+    const malloc = mallocPlan(['serve'], process.env, process.platform, false);
+    if (malloc.action === 'hint') log.info(malloc.message);
     if (bind.warning) log.warn({ host: config.host }, bind.warning);
     else if (daemon.app.guard.keys.enabled) log.info({ keys: daemon.app.guard.keys.counts() }, 'API keys required beyond /healthz and /readyz');
   } catch (err) {
