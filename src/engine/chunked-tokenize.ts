@@ -90,6 +90,57 @@ export async function tokenizeLlamaText(text: LlamaText, tokenizer: Tokenizer, o
   return tokens;
 }
 
+/**
+ * The tokens of recent prompt parts. A chat prompt is tokenized part by part (the text between
+ * the template's special tokens: one message each), and a conversation sends its earlier turns
+ * again with every request. With a real BPE vocabulary that is ~3.5 ms per 1,000 tokens of the
+ * event loop on every request (a 16 KB conversation: 18 ms), so parts seen recently are
+ * answered from here; only the new turn is tokenized. Bounded by the characters it keeps.
+ */
+export class PartTokenCache {
+  readonly #entries = new Map<string, Token[]>();
+  #chars = 0;
+  hits = 0;
+  misses = 0;
+
+  /** `minChars`: shorter parts cost less to tokenize than to look up. */
+  constructor(
+    readonly maxChars = 4 * 1024 * 1024,
+    readonly minChars = 64,
+  ) {}
+
+  /** `tokenizer`, answering repeated parts from the cache. The arrays it returns are shared: read only. */
+  wrap(tokenizer: Tokenizer): Tokenizer {
+    const call = tokenizer as (text: string, special?: boolean | 'builtin', options?: TokenizeOptions) => Token[];
+    return like(tokenizer, (text, special, options) => {
+      if (text.length < this.minChars || text.length > SYNC_CHARS) return undefined;
+      const key = `${String(special)}|${options ?? ''}|${text}`;
+      const found = this.#entries.get(key);
+      if (found) {
+        this.hits++;
+        // Map order is insertion order: re-inserting keeps the oldest entry first for eviction.
+        this.#entries.delete(key);
+        this.#entries.set(key, found);
+        return found;
+      }
+      this.misses++;
+      const tokens = call(text, special, options);
+      this.#entries.set(key, tokens);
+      this.#chars += key.length;
+      for (const oldest of this.#entries.keys()) {
+        if (this.#chars <= this.maxChars) break;
+        this.#entries.delete(oldest);
+        this.#chars -= oldest.length;
+      }
+      return tokens;
+    });
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
 /** A Tokenizer that answers from `answer` when it has an answer and asks `tokenizer` otherwise. */
 function like(
   tokenizer: Tokenizer,

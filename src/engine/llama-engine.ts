@@ -15,6 +15,7 @@ import {
   type LlamaModel,
   type LlamaText,
   type Token,
+  type Tokenizer,
 } from 'node-llama-cpp';
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
@@ -30,7 +31,7 @@ import type {
   OutputConstraint,
   Prompt,
 } from './engine.js';
-import { tokenizeInPieces, tokenizeLlamaText } from './chunked-tokenize.js';
+import { PartTokenCache, tokenizeInPieces, tokenizeLlamaText } from './chunked-tokenize.js';
 import { DecodeRounds, type DecodeRoundStats } from './decode-rounds.js';
 import { checkGgufFile } from './gguf-check.js';
 import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
@@ -61,6 +62,8 @@ export class LlamaEngine implements Engine {
   readonly #wrapper: ChatWrapper;
   readonly #sequences: SequencePool<LlamaContextSequence>;
   readonly #rounds: DecodeRounds;
+  /** The model's tokenizer, answering a conversation's earlier turns from a cache. */
+  readonly #chatTokenizer: Tokenizer;
   readonly #bos: Token | null;
   /** No token is longer than this many bytes of text (from the GGUF vocabulary). */
   readonly #maxTokenBytes: number;
@@ -76,6 +79,7 @@ export class LlamaEngine implements Engine {
     this.#wrapper = wrapper ?? resolveChatWrapper(model);
     this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
     this.#rounds = new DecodeRounds(context);
+    this.#chatTokenizer = new PartTokenCache().wrap(model.tokenizer);
     this.#bos = beginningToken(model);
     this.info = { ...info, chatTemplate: this.#wrapper.wrapperName };
     this.capabilities = {
@@ -286,7 +290,7 @@ export class LlamaEngine implements Engine {
     this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
     if (prompt.kind === 'text') return { tokens: await tokenizeInPieces(this.#model.tokenizer, prompt.text, 'trimLeadingSpace'), triggers: [] };
     const state = this.#contextState(prompt, functions);
-    const tokens = await tokenizeLlamaText(state.contextText, this.#model.tokenizer, 'trimLeadingSpace', this.#bos);
+    const tokens = await tokenizeLlamaText(state.contextText, this.#chatTokenizer, 'trimLeadingSpace', this.#bos);
     return { tokens, triggers: state.stopGenerationTriggers };
   }
 
@@ -295,7 +299,7 @@ export class LlamaEngine implements Engine {
     this.#assertCanFit(prompt.kind === 'text' ? prompt.text : prompt.messages.map((m) => m.content), this.info.nCtx, 'the prompt');
     if (prompt.kind === 'text') return { tokens: this.#model.tokenize(prompt.text, false, 'trimLeadingSpace'), triggers: [] };
     const state = this.#contextState(prompt);
-    return { tokens: this.#stripBos(state.contextText.tokenize(this.#model.tokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
+    return { tokens: this.#stripBos(state.contextText.tokenize(this.#chatTokenizer, 'trimLeadingSpace')), triggers: state.stopGenerationTriggers };
   }
 
   #contextState(prompt: Prompt & { kind: 'chat' }, functions?: ChatModelFunctions) {
