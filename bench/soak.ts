@@ -89,6 +89,8 @@ interface Sample {
   /** V8's committed heap and its off-heap buffers: the part of `anon` that JS accounts for. */
   heapTotal: number;
   external: number;
+  /** V8 heap in use right after the latest major GC (NaN before the first). */
+  liveHeap: number;
   threads: number;
   fds: number;
 }
@@ -96,7 +98,7 @@ interface Sample {
 function sample(): Sample & { loopP99Ms: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  const probed = JSON.parse(readFileSync(probeFile, 'utf8')) as { heapUsed: number; heapTotal: number; external: number; loopP99Ms: number };
+  const probed = JSON.parse(readFileSync(probeFile, 'utf8')) as { heapUsed: number; heapTotal: number; external: number; liveHeap: number | null; loopP99Ms: number };
   return {
     at: Date.now(),
     rss: kb('VmRSS'),
@@ -105,6 +107,7 @@ function sample(): Sample & { loopP99Ms: number } {
     heap: probed.heapUsed,
     heapTotal: probed.heapTotal,
     external: probed.external,
+    liveHeap: probed.liveHeap ?? NaN,
     threads: Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
     fds: fds(),
     loopP99Ms: probed.loopP99Ms,
@@ -167,8 +170,8 @@ if (reloadEveryMs === 0) for (let t = startedAt + 60_000; t < end; t += 60_000) 
 const cycles = cycleStarts.map((from, i) => {
   const to = cycleStarts[i + 1] ?? Infinity;
   const inCycle = samples.filter((s) => s.at >= from && s.at < to);
-  const med = (key: keyof Sample) => median(inCycle.map((s) => s[key]));
-  return { from, n: inCycle.length, rss: med('rss'), anon: med('anon'), file: med('file'), heap: med('heap'), heapTotal: med('heapTotal'), external: med('external'), threads: med('threads'), fds: med('fds') };
+  const med = (key: keyof Sample) => median(inCycle.map((s) => s[key]).filter((v) => !Number.isNaN(v)));
+  return { from, n: inCycle.length, rss: med('rss'), anon: med('anon'), file: med('file'), heap: med('heap'), heapTotal: med('heapTotal'), external: med('external'), liveHeap: med('liveHeap'), threads: med('threads'), fds: med('fds') };
 }).filter((c) => c.n > 0);
 const warmupEndsAt = reloadEveryMs === 0 ? startedAt + Math.min(60_000, (minutes * 60_000) / 5) : (cycleStarts[warmupReloads] ?? Infinity);
 const warm = cycles.filter((c) => c.from >= warmupEndsAt);
@@ -187,7 +190,7 @@ console.log(`requests: ${counts.ok} complete, ${counts.cut} cut mid-stream on pu
 console.log(`ended without a terminal frame: ${counts.missingTerminal} (target 0)`);
 if (trace) {
   for (const c of cycles) {
-    console.log(`  cycle from ${((c.from - startedAt) / 1000).toFixed(0).padStart(4)} s: RSS ${mib(c.rss)} MiB (anon ${mib(c.anon)}, of which not V8 ${mib(c.anon - c.heapTotal)}; file ${mib(c.file)}), heap ${mib(c.heap)} MiB (committed ${mib(c.heapTotal)}, external ${mib(c.external)}), threads ${c.threads}, fds ${c.fds}`);
+    console.log(`  cycle from ${((c.from - startedAt) / 1000).toFixed(0).padStart(4)} s: RSS ${mib(c.rss)} MiB (anon ${mib(c.anon)}, of which not V8 ${mib(c.anon - c.heapTotal)}; file ${mib(c.file)}), heap ${mib(c.heap)} MiB (after major GC ${mib(c.liveHeap)}, committed ${mib(c.heapTotal)}, external ${mib(c.external)}), threads ${c.threads}, fds ${c.fds}`);
   }
 }
 console.log(`RSS per ${reloadEveryMs === 0 ? 'minute' : 'reload cycle'} (median, MiB): ${cycles.map((c) => mib(c.rss)).join(' ')}`);
@@ -201,6 +204,8 @@ if (first && last && warm.length >= 2) {
   console.log(`  not V8 (anonymous − V8 committed heap): ${mib(first.anon - first.heapTotal)} → ${mib(last.anon - last.heapTotal)} MiB, growth ${pct(first.anon - first.heapTotal, last.anon - last.heapTotal)}`);
   console.log(`  anonymous ${mib(first.anon)} → ${mib(last.anon)} MiB, file-backed ${mib(first.file)} → ${mib(last.file)} MiB, threads ${first.threads} → ${last.threads}`);
   console.log(`heap after warm-up: ${mib(first.heap)} → ${mib(last.heap)} MiB, growth ${pct(first.heap, last.heap)}`);
+  // The leak measure for JS: what survives a major GC. RSS above also carries uncollected garbage.
+  console.log(`  live heap (in use right after a major GC): ${mib(first.liveHeap)} → ${mib(last.liveHeap)} MiB, growth ${pct(first.liveHeap, last.liveHeap)}`);
 } else {
   console.log(`RSS after warm-up: too few cycles after ${warmupReloads} reloads to measure growth; run longer`);
 }
