@@ -9,13 +9,18 @@
 // cost as much CPU per token as one. Holding each single-token evaluation until every stream in
 // the round has one (or a short deadline passes) makes the decodes full again.
 //
+// The order matters as much: with one KV stream per sequence, llama.cpp splits a batch into
+// micro-batches of sequences whose ids follow each other in batch order (`split_equal`, sequential),
+// and node-llama-cpp adds tokens in the order they were queued. Four tokens queued as 3,0,1,2
+// run as two decodes of 1 and 3, not one of 4. A round is released in sequence-id order.
+//
 // This wraps LlamaContext's internal `_decodeTokens` (node-llama-cpp is pinned to an exact
 // version); when that method is missing the context is left as it is and nothing is held.
 // INFERD_DECODE_ROUNDS=0 turns it off, for comparing (bench/vs-llama-server does) or diagnosing.
 
 /** What the wrapper needs of node-llama-cpp's internal decode queue. */
 interface DecodeQueue {
-  _decodeTokens(item: { tokens: readonly unknown[] }, ...rest: unknown[]): Promise<unknown>;
+  _decodeTokens(item: { tokens: readonly unknown[]; sequenceId?: number }, ...rest: unknown[]): Promise<unknown>;
 }
 
 function hasDecodeQueue(context: object): context is DecodeQueue {
@@ -39,7 +44,7 @@ const MAX_DEADLINE_MS = 20;
 export class DecodeRounds {
   readonly enabled: boolean;
   #members = 0;
-  #waiting: Array<() => void> = [];
+  #waiting: Array<{ sequence: number; go: () => void }> = [];
   #timer: NodeJS.Timeout | null = null;
   #roundMs = 0;
   #closed = false;
@@ -52,7 +57,7 @@ export class DecodeRounds {
     context._decodeTokens = (item, ...rest) => {
       // Prompts go straight through: they must not wait for running streams.
       if (item.tokens.length !== 1 || this.#members <= 1 || this.#closed) return inner(item, ...rest);
-      return this.#join().then(() => {
+      return this.#join(item.sequenceId ?? 0).then(() => {
         const started = performance.now();
         const result = inner(item, ...rest);
         void result.then(
@@ -85,9 +90,9 @@ export class DecodeRounds {
     this.#release(false);
   }
 
-  #join(): Promise<void> {
+  #join(sequence: number): Promise<void> {
     return new Promise((resolve) => {
-      this.#waiting.push(resolve);
+      this.#waiting.push({ sequence, go: resolve });
       if (this.#waiting.length >= this.#members) this.#release(false);
       else this.#timer ??= setTimeout(() => this.#release(true), this.#deadlineMs());
     });
@@ -98,13 +103,17 @@ export class DecodeRounds {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    const released = this.#waiting.splice(0);
+    const released = this.#waiting.splice(0).sort((a, b) => a.sequence - b.sequence);
     if (released.length === 0) return;
     this.#stats.rounds++;
     this.#stats.tokens += released.length;
     if (byDeadline) this.#stats.deadlineRounds++;
-    // Resolved together, so every evaluation is queued in the same turn and one decode takes all.
-    for (const resolve of released) resolve();
+    // Resolved together and in id order, in a turn of their own: by then node-llama-cpp's decode
+    // loop has looked at its queue, found it empty and stopped, so it cannot start a decode with
+    // the first half of the round while the second half is still being queued.
+    setImmediate(() => {
+      for (const { go } of released) go();
+    });
   }
 
   #observe(ms: number): void {

@@ -11,7 +11,7 @@ import { postJson } from '../helpers/http.js';
 function fakeQueue() {
   const queued: string[] = [];
   const context = {
-    _decodeTokens(item: { tokens: readonly unknown[]; name: string }): Promise<string> {
+    _decodeTokens(item: { tokens: readonly unknown[]; name: string; sequenceId?: number }): Promise<string> {
       queued.push(item.name);
       return Promise.resolve(item.name);
     },
@@ -37,6 +37,16 @@ t.test('single-token evaluations wait until every running stream has one, then g
   t.same(await Promise.all([a, b, c]), ['a', 'b', 'c']);
   t.same(queued, ['a', 'b', 'c'], 'the third releases the round');
   t.same(rounds.stats(), { rounds: 1, tokens: 3, deadlineRounds: 0 });
+  rounds.close();
+});
+
+t.test('a round reaches the queue in sequence-id order, whatever order it arrived in', async (t) => {
+  // llama.cpp puts only consecutive sequence ids into one micro-batch: 2,0,1 would be two decodes.
+  const { context, queued } = fakeQueue();
+  const rounds = new DecodeRounds(context);
+  for (let i = 0; i < 3; i++) rounds.enter();
+  await Promise.all([2, 0, 1].map((id) => context._decodeTokens({ tokens: [1], name: `seq${id}`, sequenceId: id })));
+  t.same(queued, ['seq0', 'seq1', 'seq2']);
   rounds.close();
 });
 
