@@ -3,21 +3,26 @@
 import { InferdError } from '../errors.js';
 
 export class SequencePool<T> {
+  /** Free items, kept in their original order (see take). */
   readonly #free: T[];
+  readonly #order: Map<T, number>;
   readonly #waiting: Array<{ resolve: (item: T) => void; reject: (err: unknown) => void }> = [];
   #closedWith: InferdError | null = null;
 
   constructor(items: T[]) {
     this.#free = [...items];
+    this.#order = new Map(items.map((item, i) => [item, i]));
   }
 
   /**
    * A free item, preferring the one `score` rates highest (the engine rates a sequence by how
-   * much of the prompt its KV cache already holds). Waiters are served first come, first served.
+   * much of the prompt its KV cache already holds), and among equals the first in the original
+   * order: busy sequences then stay low-numbered and adjacent, which is what llama.cpp needs to
+   * evaluate their tokens in one micro-batch. Waiters are served first come, first served.
    */
   take(signal?: AbortSignal, score?: (item: T) => number): Promise<T> {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
-    let best = this.#free.length - 1;
+    let best = this.#free.length > 0 ? 0 : -1;
     if (score) {
       let bestScore = -Infinity;
       this.#free.forEach((candidate, i) => {
@@ -46,8 +51,10 @@ export class SequencePool<T> {
 
   give(item: T): void {
     const waiter = this.#waiting.shift();
-    if (waiter) waiter.resolve(item);
-    else this.#free.push(item);
+    if (waiter) return waiter.resolve(item);
+    const rank = this.#order.get(item) ?? Infinity;
+    const at = this.#free.findIndex((other) => (this.#order.get(other) ?? Infinity) > rank);
+    this.#free.splice(at < 0 ? this.#free.length : at, 0, item);
   }
 
   close(reason: InferdError): void {
