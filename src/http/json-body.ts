@@ -3,15 +3,15 @@
 // so anything else is refused with 415 unsupported_media_type (error-handler.ts) before a route
 // runs.
 import type { FastifyInstance } from 'fastify';
-import { decodeJson } from '../protocol/json-decode.js';
+import { decodeJsonSliced } from '../protocol/json-decode.js';
 
 /** The media types read as JSON; a route that documents another one adds it here. */
 export const JSON_MEDIA_TYPES: readonly string[] = ['application/json'];
 
-/** The JSON decoding of a request body: an empty body is no body. */
-export function decodeJsonBody(bytes: Buffer): unknown {
+/** The JSON decoding of a request body: an empty body is no body. Large bodies take several turns. */
+export async function decodeJsonBody(bytes: Buffer): Promise<unknown> {
   if (isBlank(bytes)) return undefined;
-  return decodeJson(bytes);
+  return decodeJsonSliced(bytes);
 }
 
 export function installJsonBodyParser(app: FastifyInstance): void {
@@ -19,13 +19,14 @@ export function installJsonBodyParser(app: FastifyInstance): void {
   // Bytes, not a string: decoding here would hide invalid UTF-8 behind U+FFFD. decodeJson is
   // the decoder infer.sock uses too, so both answer the same bad bytes the same way (and
   // `__proto__` keys get a coded answer naming the key instead of "Body is not valid JSON").
+  // A 1 MB body is decoded over several event-loop turns (json-decode.ts), so other requests
+  // are served meanwhile.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([...JSON_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => {
-    try {
-      done(null, decodeJsonBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
+    decodeJsonBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).then(
+      (value) => done(null, value),
+      (err: unknown) => done(err as Error, undefined),
+    );
   });
 }
 

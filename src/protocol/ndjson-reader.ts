@@ -5,12 +5,13 @@
 // would be crossed, so the buffer never holds more than the cap.
 import type { Readable } from 'node:stream';
 import { InferdError } from '../errors.js';
-import { decodeJson } from './json-decode.js';
+import { decodeJson, decodeJsonSliced } from './json-decode.js';
 import { MAX_FRAME_BYTES } from './ndjson.js';
 
-export type NdjsonItem =
-  | { kind: 'frame'; value: unknown; bytes: number }
-  | { kind: 'error'; error: InferdError };
+export type NdjsonError = { kind: 'error'; error: InferdError };
+export type NdjsonItem = { kind: 'frame'; value: unknown; bytes: number } | NdjsonError;
+/** A line before JSON decoding (NdjsonDecoder.nextLine): readNdjson decodes it in slices. */
+export type NdjsonLine = { kind: 'line'; line: Buffer } | NdjsonError;
 
 export interface NdjsonReaderOptions {
   /** Largest accepted line, `\n` excluded. Default 64 MiB. */
@@ -21,8 +22,12 @@ const LF = 0x0a;
 /** A kept tail this much smaller than its chunk is copied, so the chunk can be freed. */
 const COPY_TAIL_BELOW = 0.5;
 
-function decodeError(message: string, bytes: number): NdjsonItem {
+function decodeError(message: string, bytes: number): NdjsonError {
   return { kind: 'error', error: new InferdError('invalid_request', `decode: ${message}`, { detail: { stage: 'decode', bytes } }) };
+}
+
+function decodeFailure(err: unknown): NdjsonError {
+  return { kind: 'error', error: err instanceof InferdError ? err : new InferdError('invalid_request', 'decode: invalid JSON') };
 }
 
 /**
@@ -71,6 +76,21 @@ export class NdjsonDecoder {
   }
 
   next(): NdjsonItem | undefined {
+    const item = this.nextLine();
+    if (item?.kind !== 'line') return item;
+    try {
+      // The decoder every transport shares: the same bytes get the same error as over HTTP.
+      return { kind: 'frame', value: decodeJson(item.line), bytes: item.line.length };
+    } catch (err) {
+      return this.#stop(decodeFailure(err));
+    }
+  }
+
+  /**
+   * next() without the JSON decoding: the line's bytes, for a caller that decodes them itself
+   * (and then stops after a decode error, as next() would).
+   */
+  nextLine(): NdjsonLine | undefined {
     if (this.#stopped) return undefined;
     const chunk = this.#chunk;
     if (chunk !== undefined) {
@@ -86,13 +106,13 @@ export class NdjsonDecoder {
         const line = this.#takeLine(chunk, start, nl);
         this.#offset = nl + 1;
         if (this.#offset >= chunk.length) this.#chunk = undefined;
-        return this.#decode(line);
+        return this.#line(line);
       }
     }
     if (!this.#ended) return undefined;
     this.#stopped = true;
     if (this.#pendingBytes === 0) return undefined; // zero bytes before EOF: a clean close
-    return this.#decode(this.#takeLine(undefined, 0, 0));
+    return this.#line(this.#takeLine(undefined, 0, 0));
   }
 
   #keep(chunk: Buffer, start: number): void {
@@ -116,18 +136,13 @@ export class NdjsonDecoder {
     return line;
   }
 
-  #decode(line: Buffer): NdjsonItem {
+  #line(line: Buffer): NdjsonLine {
     const bytes = line.length;
     if (bytes === 0 || (bytes === 1 && line[0] === 0x0d)) return this.#stop(decodeError('empty line', bytes));
-    try {
-      // The decoder every transport shares: the same bytes get the same error as over HTTP.
-      return { kind: 'frame', value: decodeJson(line), bytes };
-    } catch (err) {
-      return this.#stop({ kind: 'error', error: err instanceof InferdError ? err : new InferdError('invalid_request', 'decode: invalid JSON') });
-    }
+    return { kind: 'line', line };
   }
 
-  #tooLarge(): NdjsonItem {
+  #tooLarge(): NdjsonError {
     return this.#stop({
       kind: 'error',
       error: new InferdError('frame_too_large', `frame exceeds ${this.maxFrameBytes} byte cap`, {
@@ -136,13 +151,11 @@ export class NdjsonDecoder {
     });
   }
 
-  #stop(item: NdjsonItem): NdjsonItem {
-    if (item.kind === 'error') {
-      this.#stopped = true;
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      this.#chunk = undefined;
-    }
+  #stop(item: NdjsonError): NdjsonError {
+    this.#stopped = true;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#chunk = undefined;
     return item;
   }
 }
@@ -182,9 +195,10 @@ export async function* readNdjson(source: Readable, options: NdjsonReaderOptions
       const chunk: unknown = source.read();
       if (chunk !== null) {
         decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Uint8Array));
-        for (let item = decoder.next(); item !== undefined; item = decoder.next()) {
-          yield item;
-          if (item.kind === 'error') return;
+        for (let item = decoder.nextLine(); item !== undefined; item = decoder.nextLine()) {
+          const decoded = await decodeLine(item);
+          yield decoded;
+          if (decoded.kind === 'error') return;
         }
         continue;
       }
@@ -195,12 +209,22 @@ export async function* readNdjson(source: Readable, options: NdjsonReaderOptions
       });
     }
     decoder.end();
-    const last = decoder.next();
-    if (last !== undefined) yield last;
+    const last = decoder.nextLine();
+    if (last !== undefined) yield await decodeLine(last);
   } finally {
     source.off('readable', poke);
     source.off('end', poke);
     source.off('close', poke);
     source.off('error', onError);
+  }
+}
+
+/** A line's frame: large lines are decoded over several event-loop turns (json-decode.ts). */
+async function decodeLine(item: NdjsonLine): Promise<NdjsonItem> {
+  if (item.kind === 'error') return item;
+  try {
+    return { kind: 'frame', value: await decodeJsonSliced(item.line), bytes: item.line.length };
+  } catch (err) {
+    return decodeFailure(err);
   }
 }
