@@ -20,6 +20,7 @@ import { request } from 'undici';
 import { loadConfig } from '../src/config/load.js';
 import { Daemon } from '../src/daemon.js';
 import { writeDemoModel } from '../src/demo-model/index.js';
+import { loopCpuMeter } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const loadAtStart = loadavg()[0]!;
@@ -50,22 +51,11 @@ interface Phase {
   polls: number;
 }
 
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
 /** Polls /healthz every 5 ms while `work` runs (or for `idleMs`). */
 async function phase(work: (() => Promise<void>) | null, idleMs = 1500): Promise<Phase> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
-  let cpuMax = 0;
-  let lastCpu = cpuMs();
-  const ticker = setInterval(() => {
-    const now = cpuMs();
-    cpuMax = Math.max(cpuMax, now - lastCpu);
-    lastCpu = now;
-  }, 1);
+  const cpuMeter = loopCpuMeter();
   let running = true;
   let healthMax = 0;
   let polls = 0;
@@ -83,7 +73,7 @@ async function phase(work: (() => Promise<void>) | null, idleMs = 1500): Promise
   else await new Promise((r) => setTimeout(r, idleMs));
   running = false;
   await poller;
-  clearInterval(ticker);
+  const cpuMax = cpuMeter.stop();
   histogram.disable();
   return { healthMaxMs: healthMax, loopMaxMs: histogram.max / 1e6, loopP99Ms: histogram.percentile(99) / 1e6, loopCpuMaxMs: cpuMax, polls };
 }

@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { installJsonBodyParser } from '../src/http/json-body.js';
 import { decodeJson } from '../src/protocol/json-decode.js';
+import { loopCpuMeter } from './lib.js';
 import { NdjsonDecoder, readNdjson } from '../src/protocol/ndjson-reader.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -51,11 +52,6 @@ async function app(sliced: boolean): Promise<{ app: FastifyInstance; url: string
   return { app: instance, url: `http://127.0.0.1:${address.port}/x` };
 }
 
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
 interface Sample {
   loopMaxMs: number;
   cpuMaxMs: number;
@@ -64,18 +60,12 @@ interface Sample {
 async function measure(work: () => Promise<void>): Promise<Sample> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
-  let cpuMax = 0;
-  let last = cpuMs();
-  const ticker = setInterval(() => {
-    const now = cpuMs();
-    cpuMax = Math.max(cpuMax, now - last);
-    last = now;
-  }, 1);
+  const cpuMeter = loopCpuMeter();
   await new Promise((resolve) => setTimeout(resolve, 3)); // both timers running first
   await work();
   // A task that blocked until now shows only as the next tick's delay: wait for that tick.
   await new Promise((resolve) => setTimeout(resolve, 5));
-  clearInterval(ticker);
+  const cpuMax = cpuMeter.stop();
   histogram.disable();
   await new Promise((resolve) => setTimeout(resolve, 30)); // let the garbage of this one go
   return { loopMaxMs: histogram.max / 1e6, cpuMaxMs: cpuMax };

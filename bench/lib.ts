@@ -153,3 +153,27 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * The longest stretch of this process's CPU time between two 1 ms ticks: how long one task held
+ * the event loop, less sensitive to other load on the machine than the loop's wall-clock delay.
+ */
+export function loopCpuMeter(): { stop(): number } {
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let max = 0;
+  let last = cpuMs();
+  const ticker = setInterval(() => {
+    const now = cpuMs();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop: () => {
+      clearInterval(ticker);
+      return max;
+    },
+  };
+}
