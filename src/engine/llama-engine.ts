@@ -51,7 +51,12 @@ export interface LlamaEngineOptions {
   signal?: AbortSignal | undefined;
   /** Replaces the chat wrapper node-llama-cpp resolves from the model (tests use this). */
   chatWrapper?: ChatWrapper | undefined;
+  /** Long prompts are evaluated in slices of this many tokens (see #prefill; tests vary it). */
+  prefillTokens?: number | undefined;
 }
+
+/** Slice size for evaluating long prompts: small enough that node-llama-cpp's copies stay short. */
+const PREFILL_TOKENS = 8192;
 
 export class LlamaEngine implements Engine {
   readonly info: EngineInfo;
@@ -67,12 +72,24 @@ export class LlamaEngine implements Engine {
   readonly #bos: Token | null;
   /** No token is longer than this many bytes of text (from the GGUF vocabulary). */
   readonly #maxTokenBytes: number;
+  readonly #prefillTokens: number;
+  /** Slices evaluated by #prefill, and prompt tokens the cache held after it (tests read these). */
+  readonly #prefilled = { slices: 0, heldTokens: 0 };
   #embedding: Promise<LlamaEmbeddingContext> | null = null;
   #anyJson: Promise<LlamaGrammar> | null = null;
   #closed = false;
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, maxTokenBytes: number, wrapper?: ChatWrapper) {
+  private constructor(
+    llama: Llama,
+    model: LlamaModel,
+    context: LlamaContext,
+    info: EngineInfo,
+    maxTokenBytes: number,
+    wrapper?: ChatWrapper,
+    prefillTokens = PREFILL_TOKENS,
+  ) {
     this.#maxTokenBytes = Math.max(1, maxTokenBytes);
+    this.#prefillTokens = Math.max(1, prefillTokens);
     this.#llama = llama;
     this.#model = model;
     this.#context = context;
@@ -100,7 +117,7 @@ export class LlamaEngine implements Engine {
 
   /** Validates the file, then loads it. A bad file is `model_invalid` and never reaches llama.cpp. */
   static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
-    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper } = options;
+    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper, prefillTokens } = options;
     const summary = await checkGgufFile(modelPath);
     onPhase?.({ phase: 'mmap', path: modelPath });
     let model: LlamaModel;
@@ -127,7 +144,7 @@ export class LlamaEngine implements Engine {
           parameterCount: summary.parameterCount,
           ...(summary.fileType === undefined ? {} : { fileType: summary.fileType }),
         },
-      }, summary.maxTokenBytes, chatWrapper);
+      }, summary.maxTokenBytes, chatWrapper, prefillTokens);
     } catch (err) {
       await model.dispose();
       throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
@@ -172,6 +189,13 @@ export class LlamaEngine implements Engine {
       } finally {
         this.#sequences.give(sequence);
       }
+    }
+    try {
+      await this.#prefill(sequence, tokens, promptTokens - 1, request.signal);
+    } catch (err) {
+      this.#sequences.give(sequence);
+      if (request.signal?.aborted) return { text: '', promptTokens, promptTokensCached, completionTokens: 0, stopReason: 'cancelled' };
+      throw new InferdError('internal', `prompt evaluation failed: ${(err as Error).message}`, { cause: err });
     }
     const completion = new LlamaCompletion({ contextSequence: sequence });
     let completionTokens = 0;
@@ -276,6 +300,35 @@ export class LlamaEngine implements Engine {
     if (bytes > tokens * this.#maxTokenBytes) {
       throw new InferdError('invalid_request', `invalid request: ${what} is ${bytes} bytes, more than a ${tokens}-token context can hold`);
     }
+  }
+
+  /**
+   * Evaluates a long prompt into `sequence` in slices, all but its last token (LlamaCompletion
+   * evaluates that one and finds the rest already in the cache). Handed a prompt whole,
+   * node-llama-cpp copies what is left of it, and its array of logit flags, once per decode
+   * batch (LlamaContext's batch loop: `tokens.slice(processAmount)`): at 500k tokens that is a
+   * ~20 ms task on the event loop for every batch of the prompt.
+   */
+  async #prefill(sequence: LlamaContextSequence, tokens: readonly Token[], upTo: number, signal?: AbortSignal): Promise<void> {
+    const bos = this.#bos;
+    const offset = bos === null ? 0 : 1;
+    let start = commonPrefix(sequence.contextTokens, bos, tokens, upTo);
+    if (upTo - start < 2 * this.#prefillTokens) return;
+    if (start < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
+    while (start < upTo) {
+      if (signal?.aborted) throw signal.reason;
+      const end = Math.min(upTo, start + this.#prefillTokens);
+      // Positions count the BOS LlamaCompletion puts first; `tokens` does not hold it.
+      const slice = start === 0 && bos !== null ? [bos, ...tokens.slice(0, end - offset)] : tokens.slice(start - offset, end - offset);
+      await sequence.evaluateWithoutGeneratingNewTokens(slice);
+      this.#prefilled.slices++;
+      start = end;
+    }
+    this.#prefilled.heldTokens += commonPrefix(sequence.contextTokens, bos, tokens, upTo);
+  }
+
+  prefillStats(): { slices: number; heldTokens: number } {
+    return { ...this.#prefilled };
   }
 
   #assertOpen(): void {
