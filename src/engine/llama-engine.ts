@@ -4,7 +4,6 @@ import { randomInt } from 'node:crypto';
 import { basename } from 'node:path';
 import {
   LlamaCompletion,
-  resolveChatWrapper,
   type ChatModelFunctions,
   type ChatWrapper,
   type Llama,
@@ -19,6 +18,7 @@ import {
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
 import { chatHistoryOf, functionsOf, hasNativeFunctionCalling } from './chat-history.js';
+import { chooseChatWrapper } from './chat-wrapper-choice.js';
 import type {
   Engine,
   EngineCapabilities,
@@ -49,6 +49,8 @@ export interface LlamaEngineOptions {
   signal?: AbortSignal | undefined;
   /** Replaces the chat wrapper node-llama-cpp resolves from the model (tests use this). */
   chatWrapper?: ChatWrapper | undefined;
+  /** Where the chat-wrapper decision per model file is remembered (config `cache_dir`). */
+  cacheDir?: string | undefined;
 }
 
 export class LlamaEngine implements Engine {
@@ -66,12 +68,12 @@ export class LlamaEngine implements Engine {
   #anyJson: Promise<LlamaGrammar> | null = null;
   #closed = false;
 
-  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, maxTokenBytes: number, wrapper?: ChatWrapper) {
+  private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: EngineInfo, maxTokenBytes: number, wrapper: ChatWrapper) {
     this.#maxTokenBytes = Math.max(1, maxTokenBytes);
     this.#llama = llama;
     this.#model = model;
     this.#context = context;
-    this.#wrapper = wrapper ?? resolveChatWrapper(model);
+    this.#wrapper = wrapper;
     this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
     this.#bos = beginningToken(model);
     this.info = { ...info, chatTemplate: this.#wrapper.wrapperName };
@@ -93,7 +95,7 @@ export class LlamaEngine implements Engine {
 
   /** Validates the file, then loads it. A bad file is `model_invalid` and never reaches llama.cpp. */
   static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
-    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper } = options;
+    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper, cacheDir } = options;
     const summary = await checkGgufFile(modelPath);
     onPhase?.({ phase: 'mmap', path: modelPath });
     let model: LlamaModel;
@@ -105,6 +107,7 @@ export class LlamaEngine implements Engine {
     try {
       onPhase?.({ phase: 'kv_cache', n_ctx: nCtx });
       const context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+      const wrapper = chatWrapper ?? (await chooseChatWrapper(model, modelPath, cacheDir)).wrapper;
       return new LlamaEngine(llama, model, context, {
         modelPath,
         modelName: summary.name ?? basename(modelPath).replace(/\.gguf$/i, ''),
@@ -120,7 +123,7 @@ export class LlamaEngine implements Engine {
           parameterCount: summary.parameterCount,
           ...(summary.fileType === undefined ? {} : { fileType: summary.fileType }),
         },
-      }, summary.maxTokenBytes, chatWrapper);
+      }, summary.maxTokenBytes, wrapper);
     } catch (err) {
       await model.dispose();
       throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
