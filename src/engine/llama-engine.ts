@@ -33,7 +33,7 @@ import type {
 import { tokenizeInPieces, tokenizeLlamaText } from './chunked-tokenize.js';
 import { checkGgufFile } from './gguf-check.js';
 import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
-import { acceleratorOf } from './llama-runtime.js';
+import { acceleratorOf, noteFailedLoad } from './llama-runtime.js';
 import { generateWithTools } from './llama-tools-run.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopSequences } from './stop-sequences.js';
@@ -97,16 +97,28 @@ export class LlamaEngine implements Engine {
   static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
     const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper, cacheDir } = options;
     const summary = await checkGgufFile(modelPath);
+    const contextFailed = (err: unknown) =>
+      new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, { cause: err });
     onPhase?.({ phase: 'mmap', path: modelPath });
     let model: LlamaModel;
     try {
       model = await llama.loadModel({ modelPath, loadSignal: signal });
     } catch (err) {
+      noteFailedLoad(llama);
       throw new InferdError('model_load_failed', `llama.cpp could not load ${modelPath}: ${(err as Error).message}`, { cause: err });
     }
+    let context: LlamaContext;
     try {
       onPhase?.({ phase: 'kv_cache', n_ctx: nCtx });
-      const context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+      context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+    } catch (err) {
+      // The failed context may hold a guard on the model that nothing releases (see
+      // noteFailedLoad): model.dispose() is started, not waited for, and the runtime is marked.
+      noteFailedLoad(llama);
+      void model.dispose().catch(() => {});
+      throw contextFailed(err);
+    }
+    try {
       const wrapper = chatWrapper ?? (await chooseChatWrapper(model, modelPath, cacheDir)).wrapper;
       return new LlamaEngine(llama, model, context, {
         modelPath,
@@ -125,10 +137,9 @@ export class LlamaEngine implements Engine {
         },
       }, summary.maxTokenBytes, wrapper);
     } catch (err) {
+      await context.dispose();
       await model.dispose();
-      throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw contextFailed(err);
     }
   }
 

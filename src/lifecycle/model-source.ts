@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { checkModelFile } from './check-model-file.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
-import { binaryKindOf, defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
+import { binaryKindOf, defaultThreads, disposeRuntime, loadRuntime } from '../engine/llama-runtime.js';
 import { acquireModel, downloadPolicy, readCaFile } from '../download/index.js';
 import { importFile, ModelStore, reconcileStore, sha256File, storeOptions } from '../store/index.js';
 import type { LoadPhase } from '../status/events.js';
@@ -92,7 +92,7 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
     async close() {
       const llama = await runtime?.catch(() => null);
       runtime = null;
-      await llama?.dispose();
+      if (llama) await disposeRuntime(llama);
     },
   };
 }
