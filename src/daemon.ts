@@ -16,7 +16,7 @@ import { StatusBus } from './status/bus.js';
 
 export interface DaemonOptions {
   log: FastifyBaseLogger;
-  /** Replaces how models are found and loaded (tests inject faults through this). */
+  /** Replaces how models are found and loaded (tests inject faults; server.ts passes one it prepared). */
   source?: ModelSource;
 }
 

@@ -5,14 +5,19 @@ import { Daemon } from './daemon.js';
 import { isInferdError, toInferdError } from './errors.js';
 import { checkBind } from './guard/bind-policy.js';
 import { mallocPlan } from './cli/malloc-env.js';
+import { createModelSource } from './lifecycle/model-source.js';
 import { createLogger } from './log/logger.js';
 
 export async function runServer(config: InferdConfig): Promise<number> {
   const log = createLogger(config);
+  // The llama.cpp runtime loads while the app is built and bound (see ModelSource.prepare).
+  const source = createModelSource(config, log);
+  source.prepare?.();
   let daemon: Daemon;
   try {
-    daemon = await Daemon.create(config, { log });
+    daemon = await Daemon.create(config, { log, source });
   } catch (err) {
+    await source.close();
     // An unreadable api_keys_file or a bad trust_proxy entry: a configuration error.
     if (!isInferdError(err) || err.code !== 'config_invalid') throw err;
     process.stderr.write(`inferd: ${err.message}\n`);

@@ -30,7 +30,7 @@ export interface LoadedConfig {
 const checker = Compile(ConfigSchema);
 const KEYS = Object.keys(ConfigSchema.properties) as ConfigKey[];
 /** Keys holding paths, where a leading `~/` means the home directory. */
-const PATH_KEYS: ConfigKey[] = ['models_home', 'ca_file', 'runtime_dir', 'admin_addr', 'infer_addr', 'api_keys_file'];
+const PATH_KEYS: ConfigKey[] = ['models_home', 'cache_dir', 'ca_file', 'runtime_dir', 'admin_addr', 'infer_addr', 'api_keys_file'];
 /**
  * The owner's admin key. Not a config key of its own (a key in a config file is what `api_keys`
  * is for): it joins `api_keys` with the admin scope.

@@ -53,6 +53,11 @@ export const ConfigSchema = Type.Object(
       }),
     ),
     models_home: Type.String({ default: '~/.inferd/models', minLength: 1, description: 'Root of the content-addressed model store' }),
+    cache_dir: Type.String({
+      default: '~/.inferd/cache',
+      minLength: 1,
+      description: 'What inferd can recompute but keeps to start faster (the chat template decision per model file); safe to delete',
+    }),
     auto_pull: Type.Boolean({ default: true, description: 'Download a configured model that is missing from the store' }),
     ca_file: Type.Optional(Type.String({ minLength: 1, description: 'Extra PEM CA certificates trusted for model downloads' })),
     pull_allow_private: Type.Boolean({

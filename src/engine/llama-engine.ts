@@ -4,7 +4,6 @@ import { randomInt } from 'node:crypto';
 import { basename } from 'node:path';
 import {
   LlamaCompletion,
-  resolveChatWrapper,
   type ChatModelFunctions,
   type ChatWrapper,
   type Llama,
@@ -20,6 +19,7 @@ import {
 import { InferdError } from '../errors.js';
 import type { LoadPhase } from '../status/events.js';
 import { chatHistoryOf, functionsOf, hasNativeFunctionCalling } from './chat-history.js';
+import { chooseChatWrapper } from './chat-wrapper-choice.js';
 import type {
   Engine,
   EngineCapabilities,
@@ -35,7 +35,7 @@ import { PartTokenCache, tokenizeInPieces, tokenizeLlamaText } from './chunked-t
 import { DecodeRounds, type DecodeRoundStats } from './decode-rounds.js';
 import { checkGgufFile } from './gguf-check.js';
 import { anyJsonGrammar, jsonSchemaGrammar } from './json-grammar.js';
-import { acceleratorOf } from './llama-runtime.js';
+import { acceleratorOf, noteFailedLoad } from './llama-runtime.js';
 import { generateWithTools } from './llama-tools-run.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopSequences } from './stop-sequences.js';
@@ -53,6 +53,8 @@ export interface LlamaEngineOptions {
   chatWrapper?: ChatWrapper | undefined;
   /** Long prompts are evaluated in slices of this many tokens (see #prefill; tests vary it). */
   prefillTokens?: number | undefined;
+  /** Where the chat-wrapper decision per model file is remembered (config `cache_dir`). */
+  cacheDir?: string | undefined;
 }
 
 /** Slice size for evaluating long prompts: small enough that node-llama-cpp's copies stay short. */
@@ -85,7 +87,7 @@ export class LlamaEngine implements Engine {
     context: LlamaContext,
     info: EngineInfo,
     maxTokenBytes: number,
-    wrapper?: ChatWrapper,
+    wrapper: ChatWrapper,
     prefillTokens = PREFILL_TOKENS,
   ) {
     this.#maxTokenBytes = Math.max(1, maxTokenBytes);
@@ -93,7 +95,7 @@ export class LlamaEngine implements Engine {
     this.#llama = llama;
     this.#model = model;
     this.#context = context;
-    this.#wrapper = wrapper ?? resolveChatWrapper(model);
+    this.#wrapper = wrapper;
     this.#sequences = new SequencePool(Array.from({ length: info.parallel }, () => context.getSequence()));
     this.#rounds = new DecodeRounds(context);
     this.#chatTokenizer = new PartTokenCache().wrap(model.tokenizer);
@@ -117,18 +119,31 @@ export class LlamaEngine implements Engine {
 
   /** Validates the file, then loads it. A bad file is `model_invalid` and never reaches llama.cpp. */
   static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
-    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper, prefillTokens } = options;
+    const { llama, modelPath, nCtx, parallel, threads, onPhase, signal, chatWrapper, cacheDir, prefillTokens } = options;
     const summary = await checkGgufFile(modelPath);
+    const contextFailed = (err: unknown) =>
+      new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, { cause: err });
     onPhase?.({ phase: 'mmap', path: modelPath });
     let model: LlamaModel;
     try {
       model = await llama.loadModel({ modelPath, loadSignal: signal });
     } catch (err) {
+      noteFailedLoad(llama);
       throw new InferdError('model_load_failed', `llama.cpp could not load ${modelPath}: ${(err as Error).message}`, { cause: err });
     }
+    let context: LlamaContext;
     try {
       onPhase?.({ phase: 'kv_cache', n_ctx: nCtx });
-      const context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+      context = await model.createContext({ contextSize: nCtx, sequences: parallel, threads, createSignal: signal });
+    } catch (err) {
+      // The failed context may hold a guard on the model that nothing releases (see
+      // noteFailedLoad): model.dispose() is started, not waited for, and the runtime is marked.
+      noteFailedLoad(llama);
+      void model.dispose().catch(() => {});
+      throw contextFailed(err);
+    }
+    try {
+      const wrapper = chatWrapper ?? (await chooseChatWrapper(model, modelPath, cacheDir)).wrapper;
       return new LlamaEngine(llama, model, context, {
         modelPath,
         modelName: summary.name ?? basename(modelPath).replace(/\.gguf$/i, ''),
@@ -144,12 +159,11 @@ export class LlamaEngine implements Engine {
           parameterCount: summary.parameterCount,
           ...(summary.fileType === undefined ? {} : { fileType: summary.fileType }),
         },
-      }, summary.maxTokenBytes, chatWrapper, prefillTokens);
+      }, summary.maxTokenBytes, wrapper, prefillTokens);
     } catch (err) {
+      await context.dispose();
       await model.dispose();
-      throw new InferdError('model_load_failed', `could not create a ${nCtx}-token context for ${modelPath}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw contextFailed(err);
     }
   }
 

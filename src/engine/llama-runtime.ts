@@ -72,6 +72,32 @@ export async function loadRuntime(options: RuntimeOptions): Promise<Llama> {
   });
 }
 
+/**
+ * Runtimes on which creating a model or a context failed. node-llama-cpp 3.21.1 builds the
+ * LlamaModel (or LlamaContext) object before llama.cpp loads into it, and that object takes a
+ * guard that keeps its parent from being disposed. When llama.cpp then refuses the file, runs out
+ * of memory or is aborted, the object is dropped without releasing the guard. The parent's
+ * dispose() still releases it if the object is in memory (it finds it through a WeakRef), but
+ * once the garbage collector has taken it, dispose() waits forever. Which one happens depends on
+ * when a collection runs, so after any such failure the runtime is treated as holding one.
+ */
+const failedLoads = new WeakSet<Llama>();
+
+/** Records that creating a model or a context failed on `llama` (see failedLoads). */
+export function noteFailedLoad(llama: Llama): void {
+  failedLoads.add(llama);
+}
+
+/**
+ * Releases the runtime; the caller has closed every engine on it. After a failed load, dispose()
+ * may wait for a guard that nothing can release any more: it is started (it still disposes
+ * whatever is left, and completes when the failed object was not collected) but not waited for.
+ */
+export async function disposeRuntime(llama: Llama): Promise<void> {
+  if (!failedLoads.has(llama)) return llama.dispose();
+  void llama.dispose().catch(() => {});
+}
+
 export function acceleratorOf(llama: Llama): string {
   return llama.gpu === false ? 'cpu' : llama.gpu;
 }

@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import { checkGgufFile } from '../engine/gguf-check.js';
 import { checkModelFile } from './check-model-file.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
-import { binaryKindOf, defaultThreads, loadRuntime } from '../engine/llama-runtime.js';
+import { binaryKindOf, defaultThreads, disposeRuntime, loadRuntime } from '../engine/llama-runtime.js';
 import { acquireModel, downloadPolicy, readCaFile } from '../download/index.js';
 import { importFile, ModelStore, reconcileStore, sha256File, storeOptions } from '../store/index.js';
 import type { LoadPhase } from '../status/events.js';
@@ -26,6 +26,11 @@ export interface ModelSource {
   /** Refuses a reload target that cannot be served (see Lifecycle `check`). */
   check?(target: ModelTarget, signal: AbortSignal): Promise<void>;
   load(model: AcquiredModel, onPhase: (phase: LoadPhase) => void, signal: AbortSignal): Promise<Engine>;
+  /**
+   * Starts loading the llama.cpp runtime in the background, before any model is known. Its
+   * failure is not reported here: load() reports it, as if prepare() had never been called.
+   */
+  prepare?(): void;
   /** Releases the llama.cpp runtime. */
   close(): Promise<void>;
 }
@@ -34,6 +39,15 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
   let store: Promise<ModelStore> | null = null;
   let runtime: Promise<Llama> | null = null;
   const openStore = () => (store ??= openAndReconcile(config, log));
+  // The runtime's thread cap is fixed when it loads; a model's context gets its own count
+  // below it (see load), which depends on the binary found (prebuilt or native).
+  const openRuntime = () =>
+    (runtime ??= loadRuntime({
+      maxThreads: Math.max(config.threads ?? 1, os.availableParallelism()),
+      gpu: 'auto',
+      binary: config.engine_binary,
+      log: (level, message) => log[level]({ component: 'llama.cpp' }, message),
+    }));
 
   return {
     async acquire(target, onPhase, signal) {
@@ -53,16 +67,15 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
       if (target !== undefined && 'path' in target) await checkModelFile(target.path);
     },
 
+    prepare() {
+      // getLlama tests a prebuilt binding in a child process first (always on Linux in
+      // node-llama-cpp 3.21.1, no option skips it; ~0.3 s). Started early, that test runs on
+      // another core while the app is built, the port bound and the model file checked.
+      openRuntime().catch(() => {});
+    },
+
     async load(model, onPhase, signal) {
-      // The runtime's thread cap is fixed when it loads; a model's context gets its own count
-      // below it, which depends on the binary found (prebuilt or native).
-      runtime ??= loadRuntime({
-        maxThreads: Math.max(config.threads ?? 1, os.availableParallelism()),
-        gpu: 'auto',
-        binary: config.engine_binary,
-        log: (level, message) => log[level]({ component: 'llama.cpp' }, message),
-      });
-      const llama = await runtime;
+      const llama = await openRuntime();
       const threads = config.threads ?? defaultThreads(model.sizeBytes, binaryKindOf(llama));
       return LlamaEngine.load({
         llama,
@@ -72,13 +85,14 @@ export function createModelSource(config: InferdConfig, log: FastifyBaseLogger):
         threads,
         onPhase,
         signal,
+        cacheDir: config.cache_dir,
       });
     },
 
     async close() {
       const llama = await runtime?.catch(() => null);
       runtime = null;
-      await llama?.dispose();
+      if (llama) await disposeRuntime(llama);
     },
   };
 }
