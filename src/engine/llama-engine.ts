@@ -205,7 +205,7 @@ export class LlamaEngine implements Engine {
       }
     }
     try {
-      await this.#prefill(sequence, tokens, promptTokens - 1, request.signal);
+      await this.#prefill(sequence, tokens, promptTokensCached, promptTokens - 1, request.signal);
     } catch (err) {
       this.#sequences.give(sequence);
       if (request.signal?.aborted) return { text: '', promptTokens, promptTokensCached, completionTokens: 0, stopReason: 'cancelled' };
@@ -323,10 +323,11 @@ export class LlamaEngine implements Engine {
    * batch (LlamaContext's batch loop: `tokens.slice(processAmount)`): at 500k tokens that is a
    * ~20 ms task on the event loop for every batch of the prompt.
    */
-  async #prefill(sequence: LlamaContextSequence, tokens: readonly Token[], upTo: number, signal?: AbortSignal): Promise<void> {
+  async #prefill(sequence: LlamaContextSequence, tokens: readonly Token[], cached: number, upTo: number, signal?: AbortSignal): Promise<void> {
     const bos = this.#bos;
     const offset = bos === null ? 0 : 1;
-    let start = commonPrefix(sequence.contextTokens, bos, tokens, upTo);
+    // `cached` is what the slot's cache already holds of the prompt (generate measured it).
+    let start = cached;
     if (upTo - start < 2 * this.#prefillTokens) return;
     if (start < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
     while (start < upTo) {
