@@ -16,7 +16,7 @@ import { isLoopbackBind } from '../guard/hosts.js';
 import { KeyRing } from '../guard/keys.js';
 import { OriginPolicy } from '../guard/origins.js';
 import { trustFunction } from '../guard/trust-proxy.js';
-import { mallocPlan, MMAP_THRESHOLD } from './malloc-env.js';
+import { execveOf, mallocPlan, MMAP_THRESHOLD } from './malloc-env.js';
 import { formatBytes } from './progress-bar.js';
 import { adminTarget, describe } from './status.js';
 import { DEMO_MODEL_NAME } from '../lifecycle/model-source.js';
@@ -157,8 +157,7 @@ async function checkRuntime(config: InferdConfig, line: Line): Promise<void> {
 
 /** Whether `serve` started from this environment runs with glibc's mmap threshold fixed. */
 function checkMalloc(line: Line): void {
-  const canExecve = typeof (process as NodeJS.Process & { execve?: unknown }).execve === 'function';
-  const plan = mallocPlan(['serve'], process.env, process.platform, canExecve);
+  const plan = mallocPlan(['serve'], process.env, process.platform, execveOf() !== undefined);
   if (plan.action === 'hint') line('warn', 'malloc', plan.message);
   else if (plan.action === 'reexec') line('ok', 'malloc', `serve sets MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD} itself (memory stays flat across reloads)`);
   else line('ok', 'malloc', plan.reason === 'not glibc' ? 'not Linux: nothing to set' : `${plan.reason}: MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_ ?? '(tunables)'}`);

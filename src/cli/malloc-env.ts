@@ -36,7 +36,7 @@ export function mallocPlan(args: readonly string[], env: NodeJS.ProcessEnv, plat
 type Execve = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => never;
 
 /** process.execve exists from Node 22.15 / 23.11; typed here since @types/node 20 lacks it. */
-function execveOf(proc: NodeJS.Process): Execve | undefined {
+export function execveOf(proc: NodeJS.Process = process): Execve | undefined {
   const candidate = (proc as NodeJS.Process & { execve?: Execve }).execve;
   return typeof candidate === 'function' ? candidate.bind(proc) : undefined;
 }
