@@ -1,5 +1,5 @@
 // Long prompts are tokenized in pieces with event-loop turns between them, and the pieces add
-// up to exactly the tokens of one call (for text with a newline or a space every 4 KB; a longer
+// up to exactly the tokens of one call (for text with a newline or a space every 2 KB; a longer
 // run without either is cut inside it, where a merge may differ).
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaText, resolveChatWrapper, SpecialToken, type Llama, type LlamaModel } from 'node-llama-cpp';
