@@ -260,6 +260,7 @@ export class LlamaEngine implements Engine {
       if (stops.matched) return { text: emitted, promptTokens, promptTokensCached, completionTokens, stopReason: 'stop' };
       throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
     } finally {
+      stops.dispose();
       if (inRounds) this.#rounds.leave();
       completion.dispose({ disposeSequence: false });
       this.#sequences.give(sequence);

@@ -63,6 +63,7 @@ export async function generateWithTools(run: ToolsRun): Promise<GenerateResult> 
     }
     throw new InferdError('internal', `generation failed: ${(err as Error).message}`, { cause: err });
   } finally {
+    stops.dispose();
     chat.dispose({ disposeSequence: false });
   }
 }

@@ -5,10 +5,13 @@
 // that space. Here text is held back only while it could still be the start of a stop sequence,
 // and a match aborts the generation (through `signal`) right after the token that completed it.
 
+import { linkSignals, type LinkedSignal } from '../linked-signal.js';
+
 export class StopSequences {
   readonly #stops: readonly string[];
   readonly #emit: (text: string) => void;
   readonly #stopper = new AbortController();
+  readonly #link: LinkedSignal | undefined;
   /** The request's signal, combined with our own abort on a match. */
   readonly signal: AbortSignal | undefined;
   #held = '';
@@ -18,7 +21,16 @@ export class StopSequences {
     this.#stops = (stops ?? []).filter((s) => s.length > 0);
     this.#emit = emit;
     if (this.#stops.length === 0) this.signal = requestSignal;
-    else this.signal = requestSignal ? AbortSignal.any([requestSignal, this.#stopper.signal]) : this.#stopper.signal;
+    else if (!requestSignal) this.signal = this.#stopper.signal;
+    else {
+      this.#link = linkSignals([requestSignal, this.#stopper.signal]);
+      this.signal = this.#link.signal;
+    }
+  }
+
+  /** Detaches `signal` from the request's signal once the generation is over. */
+  dispose(): void {
+    this.#link?.unlink();
   }
 
   /** True once a stop sequence appeared; the text before it has been emitted, nothing after. */

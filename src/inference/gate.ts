@@ -3,6 +3,7 @@
 import { Admission } from '../admission/admission.js';
 import type { Engine } from '../engine/engine.js';
 import { InferdError } from '../errors.js';
+import { linkSignals } from '../linked-signal.js';
 
 /** What the gate needs to know about the daemon's state. The lifecycle implements it. */
 export interface EngineHolder {
@@ -41,7 +42,14 @@ export class InferenceGate {
     // the model that accepted it, which stays loaded until the in-flight work is done.
     const engine = this.readyEngine();
     const permit = await this.admission.acquire(clientSignal);
-    const signal = AbortSignal.any([clientSignal, this.#holder.cancelSignal]);
-    return { engine, signal, release: () => permit.release() };
+    const link = linkSignals([clientSignal, this.#holder.cancelSignal]);
+    return {
+      engine,
+      signal: link.signal,
+      release: () => {
+        link.unlink();
+        permit.release();
+      },
+    };
   }
 }
