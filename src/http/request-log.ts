@@ -25,6 +25,9 @@ export function installRequestLog(app: FastifyInstance, metrics: Metrics): void 
       const body = request.body as { id?: unknown } | undefined;
       // Not finished and not cut by us: the client went away (its generation was cancelled).
       if (!finished) record.cut ??= 'client_closed';
+      const path = request.url.split('?')[0] ?? request.url;
+      // A readiness probe answered 503 while the model loads is the probe working, not a
+      // failure: at warn it would flood the log of every start (one line per poll).
       writeRequestLine(
         app.log,
         {
@@ -32,7 +35,7 @@ export function installRequestLog(app: FastifyInstance, metrics: Metrics): void 
           req_id: String(request.id),
           id: typeof body?.id === 'string' ? body.id : undefined,
           method: request.method,
-          path: request.url.split('?')[0] ?? request.url,
+          path,
           status,
           client: request.ip,
           outcome: outcomeOf(record, status < 400 ? 'ok' : `http_${status}`),
@@ -40,7 +43,7 @@ export function installRequestLog(app: FastifyInstance, metrics: Metrics): void 
           prompt_tokens: record.promptTokens,
           completion_tokens: record.completionTokens,
         },
-        status >= 500,
+        status >= 500 && !(status === 503 && path === '/readyz'),
       );
     });
     runWithRequestLog(record, done);

@@ -52,3 +52,25 @@ t.test('infer.sock and admin.sock requests each get one log line', async (t) => 
   t.notMatch(JSON.stringify(lines), /root ::=/, 'no request content in the log');
   [ok, bad].forEach((c) => c.destroy());
 });
+
+t.test('HTTP: a 503 readiness probe while loading is logged at info, a failed request at warn', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  const daemon = await Daemon.create(await testConfig(), { log: pino({ level: 'info' }, sink) });
+  t.teardown(() => daemon.shutdown());
+  await daemon.listen(); // not started: no model yet
+  const base = `http://127.0.0.1:${daemon.port}`;
+  t.equal((await fetch(`${base}/readyz`)).status, 503);
+  const infer = await fetch(`${base}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: hi, max_tokens: 1, stream: false }) });
+  t.equal(infer.status, 503);
+  await infer.text();
+  const lineOf = (path: string) => lines.find((l) => l['msg'] === 'request' && l['path'] === path);
+  await until(() => lineOf('/readyz') !== undefined && lineOf('/infer') !== undefined, 'both request lines');
+  t.match(lineOf('/readyz'), { level: 30, status: 503 }, 'the probe: info');
+  t.match(lineOf('/infer'), { level: 40, status: 503 }, 'a request refused for want of a model: warn');
+});
