@@ -8,7 +8,8 @@ import { Daemon } from '../../src/daemon.js';
 import { testConfig } from '../helpers/daemon.js';
 import { LineClient, LONG, hi, line, until } from '../ipc/fixtures/unix-client.js';
 
-t.test('infer.sock and admin.sock requests each get one log line', async (t) => {
+/** A daemon whose pino logger writes its JSON lines into `lines`. */
+async function daemonWithCapturedLog(): Promise<{ lines: Array<Record<string, unknown>>; daemon: Daemon }> {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -16,7 +17,11 @@ t.test('infer.sock and admin.sock requests each get one log line', async (t) => 
       done();
     },
   });
-  const daemon = await Daemon.create(await testConfig(), { log: pino({ level: 'info' }, sink) });
+  return { lines, daemon: await Daemon.create(await testConfig(), { log: pino({ level: 'info' }, sink) }) };
+}
+
+t.test('infer.sock and admin.sock requests each get one log line', async (t) => {
+  const { lines, daemon } = await daemonWithCapturedLog();
   t.teardown(() => daemon.shutdown());
   await daemon.listen();
   await daemon.start();
@@ -54,14 +59,7 @@ t.test('infer.sock and admin.sock requests each get one log line', async (t) => 
 });
 
 t.test('HTTP: a 503 readiness probe while loading is logged at info, a failed request at warn', async (t) => {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  const daemon = await Daemon.create(await testConfig(), { log: pino({ level: 'info' }, sink) });
+  const { lines, daemon } = await daemonWithCapturedLog();
   t.teardown(() => daemon.shutdown());
   await daemon.listen(); // not started: no model yet
   const base = `http://127.0.0.1:${daemon.port}`;
