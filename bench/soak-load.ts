@@ -23,6 +23,7 @@ const messages = [{ role: 'user', content: 'tell me about the admin stream' }];
 const json = { 'content-type': 'application/json' };
 const v1Terminal = (last: string) => /^(data: )?\{"type":"(done|error)"/.test(last);
 const openAiTerminal = (last: string) => last === 'data: [DONE]' || last.startsWith('data: {"error"');
+const ollamaTerminal = (last: string) => /"done":true/.test(last) || last.startsWith('{"error"');
 
 /** Streams one request; `mode` decides how the client reads. Checks the terminal frame. */
 async function streamed(
@@ -110,6 +111,10 @@ export const soakJobs: ReadonlyArray<(t: SoakTarget) => Promise<void>> = [
   (t) => plain(t, '/infer', { messages, max_tokens: 32, stream: false }),
   (t) => plain(t, '/v1/chat/completions', { model: 'x', messages, max_tokens: 32 }),
   (t) => plain(t, '/v1/embeddings', { model: 'x', input: 'hello there' }),
+  (t) => streamed(t, '/api/chat', { model: 'x', messages, options: { num_predict: 64 } }, ollamaTerminal, 'normal'),
+  (t) => streamed(t, '/api/generate', { model: 'x', prompt: 'the daemon', options: { num_predict: 200 } }, ollamaTerminal, 'cut'),
+  (t) => plain(t, '/api/generate', { model: 'x', prompt: 'the daemon', stream: false, options: { num_predict: 32 } }),
+  (t) => plain(t, '/api/embed', { model: 'x', input: 'hello there' }),
   (t) => socketRequest(t, false),
   (t) => socketRequest(t, true),
 ];
