@@ -197,6 +197,8 @@ if (chromiumExecutable.skip) {
       t.equal(await activeId(page), 'send', 'Send is next');
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => (document.getElementById('reply')!.textContent ?? '').length > 40);
+      // The load panel updates on its own clock: until it has shown the busy slot, its "0" is stale.
+      await page.locator('#l-busy', { hasText: '1' }).waitFor();
       await page.keyboard.press('Tab');
       t.equal(await activeId(page), 'stop', 'Stop is reachable while the reply streams');
       await page.keyboard.press('Enter');
