@@ -84,15 +84,16 @@ t.test('the official ollama client against inferd', async (t) => {
   });
 
   t.test('generate, streamed and not', async (t) => {
-    const answer = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 5, stop: ['zzz'] } });
+    // Greedy: a sampled reply may pick the end token before num_predict, and these check the count.
+    const answer = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 5, temperature: 0, stop: ['zzz'] } });
     t.ok((answer.response ?? '').length > 0);
     t.equal(answer.done, true);
     t.equal(answer.eval_count, 5);
-    const raw = await ollama.generate({ model: served, prompt: 'The daemon', raw: true, options: { num_predict: 3 } });
+    const raw = await ollama.generate({ model: served, prompt: 'The daemon', raw: true, options: { num_predict: 3, temperature: 0 } });
     t.equal(raw.eval_count, 3, 'raw prompts work too');
     let text = '';
     let last;
-    for await (const part of await ollama.generate({ model: served, prompt: 'The daemon', stream: true, options: { num_predict: 5 } })) {
+    for await (const part of await ollama.generate({ model: served, prompt: 'The daemon', stream: true, options: { num_predict: 5, temperature: 0 } })) {
       text += part.response;
       last = part;
     }
@@ -204,7 +205,7 @@ t.test('the official ollama client against inferd', async (t) => {
     await slotsFree(daemon);
     for (let poll = 0; poll < 500 && (await cancelled()) !== before + 1; poll++) await new Promise((resolve) => setTimeout(resolve, 10));
     t.equal(await cancelled(), before + 1, 'the cancellation is counted');
-    const next = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 2 } });
+    const next = await ollama.generate({ model: served, prompt: 'The daemon', options: { num_predict: 2, temperature: 0 } });
     t.equal(next.eval_count, 2, 'the next request is served with queue_depth 0');
   });
 });
