@@ -7,9 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import type { ErrorFrame } from '../../src/protocol/v1.js';
@@ -19,19 +17,8 @@ import { buildDemoParts } from '../../src/demo-model/model-builder.js';
 import { createModelSource } from '../../src/lifecycle/model-source.js';
 import { isStatus, openAdminStream } from '../helpers/admin.js';
 import { startDaemon, testConfig } from '../helpers/daemon.js';
+import { collectGarbage } from '../helpers/gc.js';
 import { postJson } from '../helpers/http.js';
-
-// A full collection on demand, without starting node with --expose-gc.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-async function collectGarbage(): Promise<void> {
-  // A later turn of the loop first: nothing from the failed load's own job is kept alive then.
-  await setImmediate();
-  gc();
-  await setImmediate();
-  gc();
-}
 
 /** 'settled', or 'hung' when `work` has not settled within `ms` (a bound for the test only). */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<'settled' | 'hung'> {
